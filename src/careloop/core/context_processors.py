@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+from careloop.core.roles import CONSOLE_ROLES, Role, STAFF_ROLES
+
+
+def careloop(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    roles = getattr(user, "roles", frozenset()) if user and user.is_authenticated else frozenset()
+    return {
+        "site_name": settings.CARELOOP_SITE_NAME,
+        "elder_mode": getattr(request, "elder_mode", False),
+        "is_resident": Role.RESIDENT in roles,
+        "is_staff_member": bool(roles & STAFF_ROLES),
+        "is_console_user": bool(roles & CONSOLE_ROLES),
+    }

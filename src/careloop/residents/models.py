@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from careloop.core.fields import EncryptedTextField
+from careloop.core.models import Community, new_public_id
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Disability(models.TextChoices):
+    NONE = "", _("None")
+    PHYSICAL = "physical", _("Physical")
+    VISUAL = "visual", _("Visual")
+    HEARING = "hearing", _("Hearing or speech")
+    INTELLECTUAL = "intellectual", _("Intellectual")
+    MENTAL = "mental", _("Mental")
+    MULTIPLE = "multiple", _("Multiple")
+
+
+class Household(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="households")
+    code = models.CharField(_("household number"), max_length=40)
+    address = EncryptedTextField(_("address"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "code"], name="household_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Resident(models.Model):
+    """A person served by the centre: the root of the health record (健康档案)."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="residents")
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resident",
+    )
+    name = models.CharField(_("name"), max_length=50)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    id_number = EncryptedTextField(_("ID number"))
+    id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
+    phone = EncryptedTextField(_("mobile phone"), blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    address = EncryptedTextField(_("address"), blank=True)
+    occupation = models.CharField(_("occupation"), max_length=60, blank=True)
+    living_alone = models.BooleanField(_("lives alone"), default=False)
+    disability = models.CharField(
+        _("disability"), max_length=20, choices=Disability.choices, blank=True, default=""
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["community", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_name(self) -> str:
+        """张** style, for public screens."""
+        return self.name[:1] + "*" * max(len(self.name) - 1, 1)
+
+    @property
+    def masked_id_number(self) -> str:
+        return f"{self.id_number[:6]}********{self.id_number[-4:]}" if self.id_number else ""
+
+    @property
+    def masked_phone(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]}" if self.phone else ""
+
+
+class GuardianRelation(models.TextChoices):
+    PARENT = "parent", _("Parent")
+    CHILD = "child", _("Adult child")
+    SPOUSE = "spouse", _("Spouse")
+    OTHER = "other", _("Other guardian")
+
+
+class GuardianLink(models.Model):
+    """``guardian`` may see and act for ``dependant`` (a child, an elder who needs help)."""
+
+    guardian = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="dependant_links")
+    dependant = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="guardian_links")
+    relation = models.CharField(_("relation"), max_length=10, choices=GuardianRelation.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("guardian link")
+        verbose_name_plural = _("guardian links")
+        constraints = [
+            models.UniqueConstraint(fields=["guardian", "dependant"], name="guardian_link_unique"),
+            models.CheckConstraint(
+                condition=~Q(guardian=models.F("dependant")), name="guardian_not_self"
+            ),
+        ]
+
+
+class CareTeam(models.Model):
+    """A family-doctor team (家庭医生团队): doctors, nurses and health managers."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="care_teams")
+    name = models.CharField(_("name"), max_length=100)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CareTeamMember", related_name="care_teams"
+    )
+
+    class Meta:
+        verbose_name = _("care team")
+        verbose_name_plural = _("care teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareTeamMember(models.Model):
+    team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care_team_memberships"
+    )
+    is_lead = models.BooleanField(_("team lead"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="care_team_member_unique")
+        ]
+
+
+class ContractStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+
+
+class CareContract(models.Model):
+    """A family-doctor contract (家庭医生签约): it decides which team sees the resident."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="contracts")
+    team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="contracts")
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signed_contracts",
+    )
+    signed_on = models.DateField(_("signed on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
+    )
+
+    class Meta:
+        verbose_name = _("care contract")
+        verbose_name_plural = _("care contracts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=Q(status="active"),
+                name="one_active_contract_per_resident",
+            )
+        ]
