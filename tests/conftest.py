@@ -91,8 +91,11 @@ def cast(db) -> Cast:
     li = register(east, "李小明", ID_LI, "")
     zhao = register(east, "赵建国", ID_ZHAO, "13912345678", zhao_user)
     chen = register(west, "陈静", ID_CHEN, "13700001111", chen_user, actor=west_director)
-    for resident, team, doctor in ((wang, team_a, doctor_a), (li, team_a, doctor_a),
-                                   (zhao, team_b, doctor_b)):
+    for resident, team, doctor in (
+        (wang, team_a, doctor_a),
+        (li, team_a, doctor_a),
+        (zhao, team_b, doctor_b),
+    ):
         resident_services.sign_contract(actor=director, resident=resident, team=team, doctor=doctor)
     resident_services.link_guardian(
         actor=director, guardian=wang, dependant=li, relation=GuardianRelation.OTHER

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from careloop.core.roles import CONSOLE_ROLES, Role, STAFF_ROLES
+from careloop.core.roles import CONSOLE_ROLES, STAFF_ROLES, Role
 
 
 def careloop(request: HttpRequest) -> dict[str, object]:

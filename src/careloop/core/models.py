@@ -77,6 +77,9 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
 
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
@@ -119,6 +122,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("audit events are append-only")
+
     def content(self) -> dict[str, Any]:
         return {
             "occurred_at": self.occurred_at.isoformat(),
@@ -143,17 +154,12 @@ class AuditEvent(models.Model):
         )
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise RuntimeError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("audit events are append-only")
-
 
 class AuditChainHead(models.Model):
     """One row holding the last hash; locking it serialises appends to the chain."""
 
     last_hash = models.CharField(max_length=64)
     last_event_id = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return self.last_hash

@@ -121,6 +121,9 @@ class GuardianLink(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.guardian} → {self.dependant}"
+
 
 class CareTeam(models.Model):
     """A family-doctor team (家庭医生团队): doctors, nurses and health managers."""
@@ -152,6 +155,9 @@ class CareTeamMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="care_team_member_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.user}"
 
 
 class ContractStatus(models.TextChoices):
@@ -188,3 +194,6 @@ class CareContract(models.Model):
                 name="one_active_contract_per_resident",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.resident} · {self.team} ({self.signed_on}–{self.ends_on})"

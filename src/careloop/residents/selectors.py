@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from careloop.core import audit, crypto
 from careloop.core.errors import NotFoundError
 from careloop.core.models import User
 from careloop.core.roles import CARE_TEAM_ROLES, COMMUNITY_ROLES, Role
 from careloop.residents.models import CareTeam, ContractStatus, Resident
-from django.utils.translation import gettext_lazy as _
 
 
 def residents_visible_to(user: User) -> QuerySet[Resident]:

@@ -131,9 +131,12 @@ def register_resident(
         },
         errors,
     )
-    if "id_number" in cleaned and Resident.objects.filter(
-        id_number_hash=crypto.blind_index(cleaned["id_number"], purpose="id_number")
-    ).exists():
+    if (
+        "id_number" in cleaned
+        and Resident.objects.filter(
+            id_number_hash=crypto.blind_index(cleaned["id_number"], purpose="id_number")
+        ).exists()
+    ):
         errors.add("id_number", _("A resident with this ID number is already registered."))
     if household is not None and household.community_id != community.pk:
         errors.add("household", _("The household belongs to another community."))
