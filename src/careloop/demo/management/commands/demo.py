@@ -1,0 +1,120 @@
+"""``careloop demo [--residents N] [--seed S]``: load the synthetic demo community once.
+
+Running it again writes nothing and reports what is loaded. It ends with the demo logins.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from careloop.core.errors import DomainError
+from careloop.core.models import User
+from careloop.core.roles import Role
+from careloop.demo.generator import DEFAULT_RESIDENTS, DEFAULT_SEED
+from careloop.demo.loader import LoadResult, load
+from careloop.residents.models import (
+    CareContract,
+    CareTeam,
+    GuardianLink,
+    Household,
+    Resident,
+)
+
+# Count keys of LoadResult.counts, labelled with the models' (translated) plural names.
+COUNT_LABELS = (
+    ("residents", Resident),
+    ("households", Household),
+    ("care_teams", CareTeam),
+    ("care_contracts", CareContract),
+    ("guardian_links", GuardianLink),
+    ("users", User),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the deterministic synthetic demo community (residents, households, care teams, "
+        "contracts and one login per role). Idempotent: a second run writes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--residents",
+            type=int,
+            default=DEFAULT_RESIDENTS,
+            help=f"number of residents (default {DEFAULT_RESIDENTS})",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=f"random seed: the same seed gives the same community (default {DEFAULT_SEED})",
+        )
+
+    def handle(self, *args: Any, residents: int, seed: int, **options: Any) -> None:
+        if residents < 1:
+            raise CommandError(_("The number of residents must be at least 1."))
+        started = time.perf_counter()
+        try:
+            result = load(n=residents, seed=seed)
+        except DomainError as exc:
+            raise CommandError(str(exc.message)) from exc
+        seconds = time.perf_counter() - started
+        params = {
+            "name": result.community.name,
+            "code": result.community.code,
+            "seed": result.seed if result.seed is not None else "?",
+            "seconds": f"{seconds:.1f}",
+        }
+        if result.created:
+            message = _(
+                "Demo community %(name)s (%(code)s) loaded from seed %(seed)s in %(seconds)s s."
+            )
+            self.stdout.write(self.style.SUCCESS(message % params))
+        else:
+            message = _(
+                "The demo community %(name)s (%(code)s, seed %(seed)s) is already loaded; "
+                "nothing was written."
+            )
+            self.stdout.write(self.style.WARNING(message % params))
+        self._counts(result)
+        self._logins(result)
+
+    def _counts(self, result: LoadResult) -> None:
+        for key, model in COUNT_LABELS:
+            label = str(model._meta.verbose_name_plural)
+            self.stdout.write(f"  {label:<16} {result.counts.get(key, 0):>8,}")
+
+    def _logins(self, result: LoadResult) -> None:
+        """One line per role; several logins of a role show as a range (doctor1 … doctor12)."""
+        if not result.logins:
+            return
+        by_role: dict[str, list[str]] = {}
+        for login in result.logins:
+            by_role.setdefault(login.role, []).append(login.username)
+        password = settings.CARELOOP_DEMO_PASSWORD
+        headers = (_("username"), _("role"), _("password"))
+        rows = [
+            (
+                usernames[0] if len(usernames) == 1 else f"{usernames[0]} … {usernames[-1]}",
+                str(Role(role).label) if role in Role.values else role,
+                password,
+            )
+            for role, usernames in by_role.items()
+        ]
+        widths = [max(_width(row[i]) for row in [headers, *rows]) for i in range(3)]
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING(_("Demo logins")))
+        for row in [headers, *rows]:
+            cells = (cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True))
+            self.stdout.write("  " + "  ".join(cells).rstrip())
+
+
+def _width(text: str) -> int:
+    """Columns on a terminal: CJK characters take two."""
+    return sum(2 if ord(char) >= 0x2E80 else 1 for char in text)
