@@ -24,6 +24,14 @@ ID_ZHAO = "310104198802140030"
 ID_CHEN = "440305197606060043"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings):
+    """Argon2 costs ~0.3 s a hash on purpose; tests use a fast hasher unless they are marked
+    ``real_hashing`` (the tests that check the production hasher itself)."""
+    if "real_hashing" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, *roles: Role, community: Community | None = None) -> User:
     user = User.objects.create_user(
         username=username, password=PASSWORD, name=username.title(), community=community

@@ -1,9 +1,24 @@
-"""The JSON API under /api/v1/: one NinjaAPI, one Router per app."""
+"""The JSON API under /api/v1/: one NinjaAPI, one Router per app.
+
+Every operation needs a bearer token (``POST /auth/token``) or a Django session (with the
+CSRF token for unsafe methods), unless it says ``auth=None``. Every error body is
+``{"code", "message", "fields"}``, translated per ``Accept-Language``.
+"""
 
 from ninja import NinjaAPI
+
+from careloop.core.api import ApiTokenAuth, SessionAuth, install_error_handlers
+from careloop.core.api import router as core_router
+from careloop.residents.api import router as residents_router
 
 api = NinjaAPI(
     title="CareLoop API",
     version="1",
+    description="Community health demand-supply matching and primary care.",
     urls_namespace="api",
+    auth=[ApiTokenAuth(), SessionAuth()],
 )
+install_error_handlers(api)
+
+api.add_router("", core_router)
+api.add_router("/residents", residents_router)

@@ -193,6 +193,7 @@ def test_every_role_has_a_user_in_the_demo_community(loaded):
         assert user.resident.name == user.name
 
 
+@pytest.mark.real_hashing
 def test_demo_password_works_and_is_hashed_once(loaded):
     request = RequestFactory().post("/accounts/login/")
     password = settings.CARELOOP_DEMO_PASSWORD

@@ -13,7 +13,9 @@ def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
         "minutes": _cooloff_minutes()
     }
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "auth.locked_out", "message": message}, status=429)
+        return JsonResponse(
+            {"code": "auth.locked_out", "message": message, "fields": {}}, status=429
+        )
     return render(request, "core/locked_out.html", {"message": message}, status=429)
 
 

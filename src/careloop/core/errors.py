@@ -37,3 +37,9 @@ class ConflictError(DomainError):
 
 class NotFoundError(DomainError):
     status = 404
+
+
+class ForbiddenError(DomainError):
+    """The caller is known but may not do this (HTTP 403)."""
+
+    status = 403

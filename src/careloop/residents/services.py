@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from careloop.core import audit, clock, crypto
-from careloop.core.errors import ConflictError, DomainError
+from careloop.core.errors import ConflictError, DomainError, ForbiddenError
 from careloop.core.models import Community, User
 from careloop.core.roles import CARE_TEAM_ROLES, Role
 from careloop.core.validators import normalise_mobile, parse_id_number, validate_mobile
@@ -48,7 +48,7 @@ def _require_editor(actor: User, community: Community) -> None:
     if actor.is_superuser:
         return
     if not actor.has_role(*EDITOR_ROLES) or actor.community_id != community.pk:
-        raise DomainError("residents.forbidden", _("You may not register residents here."))
+        raise ForbiddenError("residents.forbidden", _("You may not register residents here."))
 
 
 def _clean(data: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
@@ -165,7 +165,7 @@ def update_resident(*, actor: User, resident: Resident, changes: dict[str, Any])
     is_self = resident.user_id is not None and resident.user_id == actor.pk
     allowed = SELF_EDITABLE if is_self and not actor.has_role(*EDITOR_ROLES) else STAFF_EDITABLE
     if not is_self and not actor.is_superuser and not actor.has_role(*EDITOR_ROLES):
-        raise DomainError("residents.forbidden", _("You may not change this record."))
+        raise ForbiddenError("residents.forbidden", _("You may not change this record."))
     errors = FieldErrors({})
     for name in changes:
         if name not in allowed:
