@@ -8,4 +8,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("", include("careloop.core.urls")),
+    path("", include("careloop.residents.urls")),
 ]
