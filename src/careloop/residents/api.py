@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Router
@@ -18,26 +17,12 @@ from careloop.core.errors import DomainError, ForbiddenError
 from careloop.core.models import Community, User
 from careloop.core.schemas import ErrorOut
 from careloop.residents import selectors, services
-from careloop.residents.models import CareContract, ContractStatus, Resident
+from careloop.residents.models import Resident
 from careloop.residents.schemas import ResidentIn, ResidentOut, ResidentPatch
 
 MAX_PAGE_SIZE = 100
 
 router = Router(tags=["residents"])
-
-
-def _active_contracts() -> Prefetch:
-    active = CareContract.objects.filter(status=ContractStatus.ACTIVE).select_related("team")
-    return Prefetch("contracts", queryset=active, to_attr="active_contracts")
-
-
-def with_care_team(residents: QuerySet[Resident]) -> QuerySet[Resident]:
-    """Prefetch each resident's active contract and team: one query for the whole page."""
-    return residents.prefetch_related(_active_contracts())
-
-
-def _load_care_team(residents: Iterable[Resident]) -> None:
-    prefetch_related_objects(list(residents), _active_contracts())
 
 
 @router.get("", response={200: list[ResidentOut], 403: ErrorOut})
@@ -48,7 +33,7 @@ def list_residents(request: HttpRequest, q: str = "") -> QuerySet[Resident]:
     user = current_user(request)
     if not selectors.can_list_residents(user):
         raise ForbiddenError("residents.list_forbidden", _("Your role may not list residents."))
-    return with_care_team(selectors.search_residents(user, q))
+    return selectors.with_active_contract(selectors.search_residents(user, q))
 
 
 @router.post("", response={201: ResidentOut, 400: ErrorOut, 409: ErrorOut})
@@ -58,7 +43,6 @@ def create_resident(request: HttpRequest, payload: ResidentIn) -> Status[Residen
     data: dict[str, Any] = payload.dict()
     community = _community_for(user, data.pop("community"))
     resident = services.register_resident(actor=user, community=community, **data)
-    _load_care_team([resident])
     return Status(201, resident)
 
 
@@ -67,7 +51,6 @@ def get_resident(request: HttpRequest, public_id: str) -> Resident:
     """One resident the caller may see; anyone else's record is 404. Staff reads are
     audited."""
     resident = selectors.get_resident_for(current_user(request), public_id)
-    _load_care_team([resident])
     return resident
 
 
@@ -79,7 +62,6 @@ def update_resident(request: HttpRequest, public_id: str, payload: ResidentPatch
     resident = services.update_resident(
         actor=user, resident=resident, changes=payload.dict(exclude_unset=True)
     )
-    _load_care_team([resident])
     return resident
 
 

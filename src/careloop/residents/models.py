@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from careloop.core import clock
 from careloop.core.fields import EncryptedTextField
 from careloop.core.models import Community, new_public_id
 
@@ -81,6 +82,22 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def age(self) -> int:
+        return clock.age_on(self.birth_date, clock.today())
+
+    @property
+    def active_contract(self) -> CareContract | None:
+        """The contract in force; prefetched by ``selectors.with_active_contract``."""
+        prefetched = getattr(self, "active_contracts", None)
+        if prefetched is not None:
+            return prefetched[0] if prefetched else None
+        return (
+            self.contracts.filter(status=ContractStatus.ACTIVE)
+            .select_related("team", "doctor")
+            .first()
+        )
 
     @property
     def masked_name(self) -> str:

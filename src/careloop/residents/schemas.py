@@ -7,8 +7,7 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from careloop.core import clock
-from careloop.residents.models import ContractStatus, Resident
+from careloop.residents.models import Resident
 
 
 class ResidentIn(Schema):
@@ -63,9 +62,7 @@ class ResidentOut(Schema):
 
     @staticmethod
     def resolve_age(obj: Resident) -> int:
-        today = clock.today()
-        born = obj.birth_date
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        return obj.age
 
     @staticmethod
     def resolve_id_number_masked(obj: Resident) -> str:
@@ -81,9 +78,5 @@ class ResidentOut(Schema):
 
     @staticmethod
     def resolve_care_team(obj: Resident) -> str | None:
-        # ``active_contracts`` is prefetched by residents.api.with_care_team.
-        contracts = getattr(obj, "active_contracts", None)
-        if contracts is None:
-            contracts = obj.contracts.filter(status=ContractStatus.ACTIVE).select_related("team")
-        contract = next(iter(contracts), None)
+        contract = obj.active_contract
         return contract.team.name if contract is not None else None

@@ -3,20 +3,16 @@ resident list, record and registration (/w/), and the console's community figure
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from careloop.core import clock
 from careloop.core.errors import DomainError, NotFoundError
 from careloop.core.models import AuditEvent, User
 from careloop.core.views import (
@@ -34,8 +30,6 @@ from careloop.residents.forms import (
     apply_domain_error,
 )
 from careloop.residents.models import (
-    CareContract,
-    ContractStatus,
     GuardianLink,
     Resident,
 )
@@ -44,7 +38,6 @@ LIST_PAGE_SIZE = 25
 TIMELINE_LENGTH = 20
 QUEUE_LENGTH = 10
 RENEWAL_HORIZON_DAYS = 60
-ELDER_AGE = 60
 
 # How the record timeline names the audit actions about a resident.
 TIMELINE_LABELS = {
@@ -69,51 +62,7 @@ def workbench_chrome(request: HttpRequest, section: str) -> dict[str, Any]:
     }
 
 
-# ---- small helpers: ages, prefetching, scoped reads ---------------------------------------
-
-
-def age_on(birth_date: date, today: date) -> int:
-    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
-    return today.year - birth_date.year - before_birthday
-
-
-def born_on_or_before(today: date, years: int) -> date:
-    """The latest birth date of someone at least ``years`` old today."""
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
-
-
-def with_active_contract(residents: QuerySet[Resident]) -> QuerySet[Resident]:
-    """Attach ``active_contracts`` (a list of zero or one) with team and doctor loaded."""
-    return residents.prefetch_related(
-        Prefetch(
-            "contracts",
-            queryset=CareContract.objects.filter(status=ContractStatus.ACTIVE).select_related(
-                "team", "doctor"
-            ),
-            to_attr="active_contracts",
-        )
-    )
-
-
-@dataclass(frozen=True)
-class Row:
-    resident: Resident
-    age: int
-    contract: CareContract | None
-
-
-def rows_of(residents: Any, today: date) -> list[Row]:
-    return [
-        Row(
-            resident=r,
-            age=age_on(r.birth_date, today),
-            contract=(r.active_contracts or [None])[0],
-        )
-        for r in residents
-    ]
+# ---- small helpers --------------------------------------------------------------------------
 
 
 def get_or_404(user: User, public_id: str, purpose: str = "view") -> Resident:
@@ -123,17 +72,12 @@ def get_or_404(user: User, public_id: str, purpose: str = "view") -> Resident:
         raise Http404(str(_("No such resident."))) from None
 
 
-def record_context(resident: Resident, today: date) -> dict[str, Any]:
+def record_context(resident: Resident) -> dict[str, Any]:
     """Everything shown about one resident (already read through the scoped selector)."""
-    contract = (
-        resident.contracts.filter(status=ContractStatus.ACTIVE)
-        .select_related("team", "doctor")
-        .first()
-    )
     return {
         "resident": resident,
-        "age": age_on(resident.birth_date, today),
-        "contract": contract,
+        "age": resident.age,
+        "contract": resident.active_contract,
         "guardians": GuardianLink.objects.filter(dependant=resident).select_related("guardian"),
         "dependants": GuardianLink.objects.filter(guardian=resident).select_related("dependant"),
     }
@@ -148,7 +92,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     me = selectors.residents_visible_to(user).filter(user=user).first()  # type: ignore[arg-type]
     context: dict[str, Any] = {"resident": None, **chrome(request, "portal")}
     if me is not None:
-        context.update(record_context(me, clock.today()))
+        context.update(record_context(me))
     return render(request, "residents/portal_home.html", context)
 
 
@@ -158,7 +102,7 @@ def portal_family_member(request: HttpRequest, public_id: str) -> HttpResponse:
     resident = get_or_404(request.user, public_id, purpose="guardian")  # type: ignore[arg-type]
     if resident.user_id == request.user.pk:
         return redirect("residents:portal")
-    context = {**record_context(resident, clock.today()), **chrome(request, "portal")}
+    context = {**record_context(resident), **chrome(request, "portal")}
     return render(request, "residents/portal_family_member.html", context)
 
 
@@ -169,30 +113,17 @@ def portal_family_member(request: HttpRequest, public_id: str) -> HttpResponse:
 def workbench(request: HttpRequest) -> HttpResponse:
     """My work: the queues that belong to this member of staff."""
     user: User = request.user  # type: ignore[assignment]
-    today = clock.today()
     context: dict[str, Any] = workbench_chrome(request, "work")
     if context["can_list_residents"]:
-        visible = selectors.residents_visible_to(user)
-        horizon = today + timedelta(days=RENEWAL_HORIZON_DAYS)
-        renewals = (
-            CareContract.objects.filter(
-                status=ContractStatus.ACTIVE, ends_on__lte=horizon, resident__in=visible
-            )
-            .select_related("resident", "team")
-            .order_by("ends_on", "id")
-        )
-        alone = visible.filter(
-            living_alone=True, birth_date__lte=born_on_or_before(today, ELDER_AGE)
-        ).order_by("birth_date", "id")
+        renewals = selectors.contracts_to_renew(user, within_days=RENEWAL_HORIZON_DAYS)
+        alone = selectors.elders_living_alone(user)
         context.update(
             renewal_horizon=RENEWAL_HORIZON_DAYS,
             renewals=renewals[:QUEUE_LENGTH],
             renewals_count=renewals.count(),
-            alone=rows_of(with_active_contract(alone)[:QUEUE_LENGTH], today),
+            alone=alone[:QUEUE_LENGTH],
             alone_count=alone.count(),
-            teams=selectors.teams_of(user).annotate(
-                contracted=Count("contracts", filter=Q(contracts__status=ContractStatus.ACTIVE))
-            ),
+            teams=selectors.teams_with_counts(user),
         )
     return render(request, "residents/workbench_home.html", context)
 
@@ -201,13 +132,14 @@ def workbench(request: HttpRequest) -> HttpResponse:
 def resident_list(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    residents = with_active_contract(selectors.search_residents(request.user, query))  # type: ignore[arg-type]
+    residents = selectors.with_active_contract(
+        selectors.search_residents(request.user, query)  # type: ignore[arg-type]
+    )
     page = Paginator(residents, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "query": query,
         "page": page,
-        "rows": rows_of(page.object_list, clock.today()),
         **workbench_chrome(request, "residents"),
     }
     template = "residents/list.html"
@@ -248,12 +180,11 @@ def resident_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 def _render_record(
     request: HttpRequest, resident: Resident, form: ResidentEditForm, status: int = 200
 ) -> HttpResponse:
-    today = clock.today()
     events = AuditEvent.objects.filter(
         object_type=Resident._meta.label_lower, object_id=resident.public_id
     ).order_by("-occurred_at", "-id")[:TIMELINE_LENGTH]
     context = {
-        **record_context(resident, today),
+        **record_context(resident),
         "form": form,
         "timeline": [(event, TIMELINE_LABELS.get(event.action, event.action)) for event in events],
         **workbench_chrome(request, "residents"),
@@ -295,25 +226,11 @@ def console(request: HttpRequest) -> HttpResponse:
     """Community figures. Counts only: no personal data, so no per-record scope is needed
     beyond the community."""
     user: User = request.user  # type: ignore[assignment]
-    today = clock.today()
-    residents = Resident.objects.all()
-    contracts = CareContract.objects.filter(status=ContractStatus.ACTIVE)
-    if user.community_id is not None:
-        residents = residents.filter(community_id=user.community_id)
-        contracts = contracts.filter(resident__community_id=user.community_id)
-    figures = residents.aggregate(
-        total=Count("id"),
-        elders=Count("id", filter=Q(birth_date__lte=born_on_or_before(today, ELDER_AGE))),
-        alone=Count("id", filter=Q(living_alone=True)),
-    )
-    figures["contracts"] = contracts.count()
-    total = figures["total"]
-    figures["elders_share"] = round(100 * figures["elders"] / total, 1) if total else 0
-    figures["contracts_share"] = round(100 * figures["contracts"] / total, 1) if total else 0
+    figures = selectors.community_figures(user)
     context = {
         "figures": figures,
         "community": user.community,
-        "elder_age": ELDER_AGE,
+        "elder_age": selectors.ELDER_AGE,
         **chrome(request, "console"),
     }
     return render(request, "residents/console_home.html", context)
