@@ -56,8 +56,8 @@ browser:
 	fi
 
 lint: install-test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/lint-imports
 	$(CARELOOP) makemigrations --check --dry-run -v 1
 
@@ -67,8 +67,8 @@ test-only:
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: install-test
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks tools
+	$(BIN)/ruff check --fix src tests benchmarks tools
 
 bench: install-test
 	@set -e; for script in benchmarks/bench_*.py; do \
@@ -79,9 +79,11 @@ lock: install-test
 	$(BIN)/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links -o requirements/main.lock pyproject.toml
 	$(BIN)/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links --extra test -o requirements/test.lock pyproject.toml
 
-# Extract new strings into the catalogue, then translate them and run `make messages` again.
+# Extract strings, fill the zh-Hans translations kept in tools/i18n/zh_hans.py (it lists any
+# string still missing there and fails), and compile the catalogue.
 messages: install-test
 	cd src/careloop && ../../$(CARELOOP) makemessages -l zh_Hans --no-obsolete --no-location
+	$(BIN)/python tools/i18n/zh_hans.py
 	cd src/careloop && ../../$(CARELOOP) compilemessages -l zh_Hans
 
 clean:
