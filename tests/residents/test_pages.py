@@ -164,9 +164,7 @@ def test_list_is_forbidden_without_resident_access(client, cast, persona):
 def test_list_search(client, cast, query, expected):
     client.force_login(cast.director)
     response = client.get("/w/residents/", {"q": query})
-    assert list(response.context["page"].object_list) == [
-        getattr(cast, name) for name in expected
-    ]
+    assert list(response.context["page"].object_list) == [getattr(cast, name) for name in expected]
 
 
 def test_list_search_is_a_plain_form_with_htmx_on_top(client, cast):
