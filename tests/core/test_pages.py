@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from careloop.core import audit
@@ -14,7 +15,10 @@ from careloop.core.models import AuditEvent
 from careloop.core.roles import Role
 from tests.conftest import PASSWORD, make_user
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+def english(client) -> None:
+    """Pages follow the language switch (a cookie), not the browser's Accept-Language."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +48,8 @@ def test_home_sends_anonymous_visitors_to_sign_in(client, db):
 
 
 def test_login_page_states_the_failure_limit(client, db, settings):
-    response = client.get("/login/", **EN)
+    english(client)
+    response = client.get("/login/")
     assert response.status_code == 200
     text = response.content.decode()
     assert f"after {settings.AXES_FAILURE_LIMIT} wrong passwords" in text
@@ -59,16 +64,18 @@ def test_login_form_signs_in_and_lands_on_the_portal(client, cast):
 
 
 def test_wrong_password_shows_an_error_and_signs_nobody_in(client, cast):
-    response = client.post("/login/", {"username": "wang", "password": "nope"}, **EN)
+    english(client)
+    response = client.post("/login/", {"username": "wang", "password": "nope"})
     assert response.status_code == 200
     assert "The username or password is not right" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
 def test_repeated_failures_lock_the_account(client, cast, settings):
+    english(client)
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post("/login/", {"username": "wang", "password": "nope"})
-    response = client.post("/login/", {"username": "wang", "password": PASSWORD}, **EN)
+    response = client.post("/login/", {"username": "wang", "password": PASSWORD})
     assert response.status_code == 429
     assert "core/locked_out.html" in [t.name for t in response.templates]
     assert "Too many failed logins" in response.content.decode()
@@ -217,9 +224,21 @@ def test_every_page_has_csp_and_no_inline_code(client, cast, persona, url):
     assert "/static/django_htmx/htmx-2.min.js" in html
 
 
-def test_pages_say_their_language(client, db):
-    assert '<html lang="zh-hans"' in client.get("/login/").content.decode()
-    assert '<html lang="en"' in client.get("/login/", **EN).content.decode()
+def test_pages_are_chinese_whatever_the_browser_prefers(client, db):
+    html = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans"' in html
+    assert "登录" in html
+    english(client)
+    assert '<html lang="en"' in client.get("/login/").content.decode()
+
+
+def test_the_api_follows_accept_language(client, db):
+    english_body = client.post(
+        "/api/v1/auth/token", {}, "application/json", HTTP_ACCEPT_LANGUAGE="en"
+    ).json()
+    chinese_body = client.post("/api/v1/auth/token", {}, "application/json").json()
+    assert english_body["fields"]["username"] == ["This field is required."]
+    assert chinese_body["fields"]["username"] == ["这个字段是必填项。"]
 
 
 def test_language_switch_posts_to_setlang(client, db):

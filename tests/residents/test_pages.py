@@ -4,6 +4,7 @@ console figures. Scope, audit of reads, form errors that write nothing, query co
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -13,7 +14,12 @@ from careloop.residents.models import Resident
 from careloop.residents.views import LIST_PAGE_SIZE
 from tests.conftest import ID_LI, ID_WANG, ID_ZHAO
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+def english(client) -> None:
+    """Pages follow the language switch (a cookie), not the browser's Accept-Language."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -58,15 +64,17 @@ def test_resident_home_shows_own_record_and_dependants(client, cast):
 
 
 def test_resident_home_in_english(client, cast):
+    english(client)
     client.force_login(cast.wang_user)
-    html = client.get("/r/", **EN).content.decode()
+    html = client.get("/r/").content.decode()
     assert "Hello, 王秀英" in html
     assert "Family members in my care" in html
 
 
 def test_resident_without_dependants_sees_no_family_section(client, cast):
+    english(client)
     client.force_login(cast.zhao_user)
-    html = client.get("/r/", **EN).content.decode()
+    html = client.get("/r/").content.decode()
     assert "赵建国" in html
     assert "Family members in my care" not in html
     assert "王秀英" not in html
@@ -105,11 +113,12 @@ def test_resident_cannot_open_others(client, cast, persona, target):
 
 
 def test_workbench_home_shows_the_doctors_queues(client, cast):
+    english(client)
     services.update_resident(
         actor=cast.director, resident=cast.wang, changes={"living_alone": True}
     )
     client.force_login(cast.doctor_a)
-    response = client.get("/w/", **EN)
+    response = client.get("/w/")
     assert response.status_code == 200
     assert list(response.context["alone"]) == [cast.wang]
     assert response.context["renewals_count"] == 0  # contracts run a year
@@ -121,8 +130,9 @@ def test_workbench_home_shows_the_doctors_queues(client, cast):
 
 
 def test_workbench_home_for_staff_without_resident_access(client, cast):
+    english(client)
     client.force_login(cast.cashier)
-    response = client.get("/w/", **EN)
+    response = client.get("/w/")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'href="/w/residents/"' not in html
@@ -237,9 +247,10 @@ def test_list_query_count_does_not_grow_with_residents(client, cast):
 
 
 def test_record_page_shows_profile_and_audits_the_read(client, cast):
+    english(client)
     client.force_login(cast.doctor_a)
     before = AuditEvent.objects.count()
-    response = client.get(f"/w/residents/{cast.wang.public_id}/", **EN)
+    response = client.get(f"/w/residents/{cast.wang.public_id}/")
     assert response.status_code == 200
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.latest("id")
@@ -328,9 +339,10 @@ def test_edit_saves_through_the_service(client, cast):
 
 
 def test_edit_with_bad_input_shows_errors_and_saves_nothing(client, cast):
+    english(client)
     client.force_login(cast.doctor_a)
     url = f"/w/residents/{cast.wang.public_id}/edit/"
-    response = client.post(url, edit_data(cast.wang, phone="12345", name="新名字"), **EN)
+    response = client.post(url, edit_data(cast.wang, phone="12345", name="新名字"))
     assert response.status_code == 400
     assert response.context["form"].errors["phone"]
     html = response.content.decode()
@@ -357,8 +369,9 @@ NEW_ID = make_ids(1)[0]
 
 
 def test_register_page_renders_for_editors(client, cast):
+    english(client)
     client.force_login(cast.doctor_a)
-    response = client.get("/w/residents/new/", **EN)
+    response = client.get("/w/residents/new/")
     assert response.status_code == 200
     assert "community" not in response.context["form"].fields
 
@@ -384,9 +397,10 @@ def test_register_page_is_for_editors_only(client, cast, persona):
     ],
 )
 def test_register_with_bad_input_shows_errors_and_writes_nothing(client, cast, data, field):
+    english(client)
     client.force_login(cast.director)
     residents, events = Resident.objects.count(), AuditEvent.objects.count()
-    response = client.post("/w/residents/new/", data, **EN)
+    response = client.post("/w/residents/new/", data)
     assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert 'class="errorlist' in response.content.decode()
@@ -411,9 +425,10 @@ def test_register_by_director_opens_the_new_record(client, cast):
 
 
 def test_register_by_doctor_returns_to_the_list(client, cast):
+    english(client)
     # The new resident has no contract yet, so the doctor's scope does not include them.
     client.force_login(cast.doctor_a)
-    response = client.post("/w/residents/new/", {"name": "张三", "id_number": NEW_ID}, **EN)
+    response = client.post("/w/residents/new/", {"name": "张三", "id_number": NEW_ID})
     assert response.status_code == 302
     assert response["Location"] == "/w/residents/"
     assert Resident.objects.filter(name="张三", community=cast.east).exists()
@@ -433,11 +448,12 @@ def test_superuser_chooses_the_community(client, cast):
 
 
 def test_console_figures_for_the_directors_community(client, cast):
+    english(client)
     services.update_resident(
         actor=cast.director, resident=cast.wang, changes={"living_alone": True}
     )
     client.force_login(cast.director)
-    response = client.get("/console/", **EN)
+    response = client.get("/console/")
     assert response.status_code == 200
     figures = response.context["figures"]
     # east: wang (born 1949), li (2015), zhao (1988); three contracts; wang lives alone.

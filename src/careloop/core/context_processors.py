@@ -8,7 +8,7 @@ def careloop(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     roles = getattr(user, "roles", frozenset()) if user and user.is_authenticated else frozenset()
     return {
-        "site_name": settings.CARELOOP_SITE_NAME,
+        "brand_name": settings.CARELOOP_SITE_NAME,
         "elder_mode": getattr(request, "elder_mode", False),
         "is_resident": Role.RESIDENT in roles,
         "is_staff_member": bool(roles & STAFF_ROLES),

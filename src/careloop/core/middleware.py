@@ -1,4 +1,4 @@
-"""Request-scoped context (client address for the audit trail) and elder mode."""
+"""Request-scoped context (client address for the audit trail), elder mode and language."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from ipaddress import ip_address
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import translation
+from django.utils.translation import check_for_language, get_supported_language_variant
 
 _current_ip: ContextVar[str | None] = ContextVar("careloop_current_ip", default=None)
 
@@ -46,3 +50,26 @@ class ElderModeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.elder_mode = request.COOKIES.get(ELDER_COOKIE) == "1"  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+# Programs choose their language per request with Accept-Language; people choose it once with
+# the language switch (a cookie). A hospital PC with an English Windows still gets Chinese.
+NEGOTIATED_PREFIXES = ("/api/", "/fhir/")
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's LocaleMiddleware, except that pages ignore the browser's Accept-Language:
+    Chinese unless the user picked another language with the switch."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path.startswith(NEGOTIATED_PREFIXES):
+            super().process_request(request)
+            return
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = (
+            get_supported_language_variant(chosen)
+            if chosen and check_for_language(chosen)
+            else settings.LANGUAGE_CODE
+        )
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
