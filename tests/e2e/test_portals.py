@@ -27,9 +27,9 @@ def test_resident_signs_in_and_sees_the_chinese_home(
     sign_in(page, live_server, "wang")
     assert page.url == f"{live_server.url}/r/"
     assert page.get_attribute("html", "lang") == "zh-hans"
-    greeting = page.inner_text("h1.greeting")
-    assert "王秀英" in greeting
+    assert page.inner_text("h1.greeting") == "王秀英，您好"
     body = page.inner_text("main")
+    assert "我的健康档案" in body  # from our own zh-Hans catalogue
     assert "1949年12月31日" in body  # Chinese date format of the active locale
     assert "王医生团队" in body
     assert e2e_cast.wang.masked_id_number in body
