@@ -475,6 +475,57 @@ ZH: dict[str | tuple[str, str], str] = {
     "reason for cancelling": "取消原因",
     "booking": "预约",
     "bookings": "预约",
+    # ---- catalogue: services, packages, providers, schedules, booking --------------------
+    "No such service.": "没有这项服务。",
+    "No such provider.": "没有这位服务提供者。",
+    "No such booking.": "没有这条预约。",
+    "This request key was already used for another booking.": "此请求编号已用于另一条预约。",
+    "This service is not offered in this slot.": "此时段不提供这项服务。",
+    "The request key is longer than 64 characters.": "请求编号不能超过 64 个字符。",
+    "The resident is not eligible for this service.": "该居民不符合这项服务的适用条件。",
+    "The resident already has a place in this slot.": "该居民已预约此时段。",
+    "This slot is not open for booking.": "此时段不开放预约。",
+    "This slot has already started.": "此时段已经开始。",
+    "This slot is fully booked.": "此时段已约满。",
+    "This booking is not active any more.": "这条预约已失效。",
+    "There is no shipped catalogue %(version)s.": "没有随系统提供的服务目录 %(version)s。",
+    "Enter the Chinese name.": "请填写中文名称。",
+    "Choose a value from the list.": "请从列表中选择。",
+    "Enter a whole number, zero or more.": "请输入不小于 0 的整数。",
+    "Enter an age between 0 and 150, or leave it empty.": "请输入 0 到 150 之间的年龄，或留空。",
+    "Choose at least one delivery mode from the list.": "请至少选择一种服务方式。",
+    "Unknown code in the list.": "列表中有未知的代码。",
+    "Insurance cannot cover more than the price.": "医保支付不能超过价格。",
+    "The maximum age must not be below the minimum age.": "最大年龄不能小于最小年龄。",
+    "Enter the typical duration.": "请填写一般服务时长。",
+    "A service with this code already exists.": "已有使用此代码的服务。",
+    "Only the care team can change package enrolments.": "只有家庭医生团队可以变更服务包签约。",
+    "This package is not offered any more.": "此服务包已停止提供。",
+    "The resident is not eligible for this package.": "该居民不符合此服务包的适用条件。",
+    "The resident is already enrolled in this package.": "该居民已签约此服务包。",
+    "An enrolment cannot end before it starts.": "服务包签约的结束日期不能早于开始日期。",
+    "This enrolment has already ended.": "此服务包签约已结束。",
+    "A delivery cannot be in the future.": "服务完成日期不能是将来的日期。",
+    "Enter a number.": "请输入数字。",
+    "Enter a number between -%(limit)s and %(limit)s.": "请输入 -%(limit)s 到 %(limit)s 之间的数字。",
+    "You may not add organisations here.": "您无权在此添加机构。",
+    "An organisation with this code already exists.": "已有使用此代码的机构。",
+    "Enter a name of at most 50 characters.": "名称不能超过 50 个字符。",
+    "Enter a radius between 0 and 100 km.": "请输入 0 到 100 公里之间的服务半径。",
+    "This login already belongs to another provider.": "此登录账号已属于另一位服务提供者。",
+    "A rating is 1 to 5 stars.": "评分为 1 到 5 星。",
+    "An organisation cannot make an agreement with itself.": "机构不能与自身签订协议。",
+    "The end date must not be before the start date.": "结束日期不能早于开始日期。",
+    "Choose a weekday.": "请选择星期几。",
+    "The end time must be after the start time.": "结束时间必须晚于开始时间。",
+    "A slot lasts at least 5 minutes and fits the session.": "每个时段至少 5 分钟，且须在出诊时间之内。",
+    "Choose a delivery mode from the list.": "请从列表中选择服务方式。",
+    "A home visit has one place; other slots at least one.": "上门服务每个时段只有 1 个名额；其他时段至少 1 个。",
+    "The provider does not offer every chosen service.": "该服务提供者并不提供所选的全部服务。",
+    "This overlaps another session of the same provider.": "与该服务提供者的另一个出诊安排时间重叠。",
+    "Enter the specialty.": "请填写专科。",
+    "Generate between 1 and 92 days at a time.": "每次可生成 1 到 92 天的时段。",
+    "You may not generate slots.": "您无权生成预约时段。",
 }
 
 
@@ -495,6 +546,13 @@ def apply(po: polib.POFile) -> tuple[int, list[str], list[str]]:
             continue
         text = lookup(entry)
         if text is None:
+            if "fuzzy" in entry.flags:
+                # msgmerge's guess from a similar msgid is usually wrong: drop it.
+                entry.flags.remove("fuzzy")
+                entry.msgstr = ""
+                entry.msgstr_plural = dict.fromkeys(entry.msgstr_plural, "")
+                entry.previous_msgid = entry.previous_msgid_plural = None
+                entry.previous_msgctxt = None
             if not entry.translated():
                 missing.append(entry.msgid)
             continue

@@ -1,0 +1,33 @@
+"""Every write of the catalogue app, one module per area; import them from here."""
+
+from careloop.catalogue.services.booking import book_slot, cancel_booking
+from careloop.catalogue.services.catalogue import (
+    create_service,
+    load_catalogue,
+    load_holidays,
+    update_service,
+)
+from careloop.catalogue.services.packages import end_enrolment, enrol_resident, record_delivery
+from careloop.catalogue.services.providers import (
+    create_organisation,
+    create_provider,
+    create_referral_agreement,
+    record_provider_rating,
+    update_provider,
+)
+from careloop.catalogue.services.schedules import (
+    GenerationResult,
+    add_schedule_exception,
+    create_specialist_session,
+    create_weekly_schedule,
+    end_weekly_schedule,
+    generate_slots,
+)
+
+__all__ = [
+    "GenerationResult", "add_schedule_exception", "book_slot", "cancel_booking",
+    "create_organisation", "create_provider", "create_referral_agreement", "create_service",
+    "create_specialist_session", "create_weekly_schedule", "end_enrolment", "end_weekly_schedule",
+    "enrol_resident", "generate_slots", "load_catalogue", "load_holidays", "record_delivery",
+    "record_provider_rating", "update_provider", "update_service",
+]  # fmt: skip
