@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from careloop.core.models import Community, User
 from careloop.core.roles import Role
@@ -22,6 +24,15 @@ ID_WANG = "11010519491231002X"  # female, born 1949-12-31
 ID_LI = "110105201503070013"
 ID_ZHAO = "310104198802140030"
 ID_CHEN = "440305197606060043"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts and ends in the default language: a request that activated English
+    must not change what the next test sees."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

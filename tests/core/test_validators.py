@@ -57,9 +57,10 @@ def test_future_birth_date_is_refused_when_today_given():
 
 
 def test_error_message_is_chinese_by_default():
-    with translation.override("zh-hans"), pytest.raises(ValidationError) as excinfo:
-        parse_id_number("110105194912310021")
-    assert "校验码" in excinfo.value.messages[0]
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as excinfo:
+            parse_id_number("110105194912310021")
+        assert "校验码" in excinfo.value.messages[0]
 
 
 @given(

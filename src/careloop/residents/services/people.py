@@ -26,11 +26,14 @@ from careloop.residents.models import (
     Household,
     Resident,
 )
+from careloop.residents.services.tags import refresh_tags
 
 # Staff who may register and edit residents (auditors read only).
 EDITOR_ROLES = (*CARE_TEAM_ROLES, Role.CENTRE_DIRECTOR, Role.SYSTEM_ADMIN)
 # Fields a resident may change on their own record.
 SELF_EDITABLE = frozenset({"phone", "address"})
+# Record fields that feed the derived profile tags.
+PROFILE_FIELDS = frozenset({"living_alone", "disability"})
 STAFF_EDITABLE = frozenset(
     {"name", "phone", "address", "occupation", "living_alone", "disability", "household"}
 )
@@ -118,6 +121,48 @@ def register_resident(
 ) -> Resident:
     """File a new resident record. Sex and birth date come from the ID number."""
     _require_editor(actor, community)
+    cleaned = validate_new_resident(
+        community=community,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        address=address,
+        occupation=occupation,
+        living_alone=living_alone,
+        disability=disability,
+        household=household,
+    )
+    resident = Resident(community=community, household=household, user=user, **cleaned)
+    _apply_hashes(resident)
+    try:
+        with transaction.atomic():
+            resident.save()
+            audit.record(actor=actor, action="careloop.resident.created", obj=resident)
+            refresh_tags(resident)
+    except IntegrityError:
+        # Two clerks registering the same person at once: one wins, the other is told.
+        raise ConflictError(
+            "residents.duplicate",
+            _("A resident with this ID number is already registered."),
+            fields={"id_number": [_("A resident with this ID number is already registered.")]},
+        ) from None
+    return resident
+
+
+def validate_new_resident(
+    *,
+    community: Community,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    address: str = "",
+    occupation: str = "",
+    living_alone: bool = False,
+    disability: str = "",
+    household: Household | None = None,
+) -> dict[str, Any]:
+    """The checks of ``register_resident`` without writing: the cleaned fields, or
+    DomainError("residents.invalid") with field errors (the importer checks rows with it)."""
     errors = FieldErrors({})
     cleaned = _clean(
         {
@@ -144,20 +189,7 @@ def register_resident(
         raise DomainError(
             "residents.invalid", _("Please correct the marked fields."), fields=errors.errors
         )
-    resident = Resident(community=community, household=household, user=user, **cleaned)
-    _apply_hashes(resident)
-    try:
-        with transaction.atomic():
-            resident.save()
-            audit.record(actor=actor, action="careloop.resident.created", obj=resident)
-    except IntegrityError:
-        # Two clerks registering the same person at once: one wins, the other is told.
-        raise ConflictError(
-            "residents.duplicate",
-            _("A resident with this ID number is already registered."),
-            fields={"id_number": [_("A resident with this ID number is already registered.")]},
-        ) from None
-    return resident
+    return cleaned
 
 
 def update_resident(*, actor: User, resident: Resident, changes: dict[str, Any]) -> Resident:
@@ -192,6 +224,8 @@ def update_resident(*, actor: User, resident: Resident, changes: dict[str, Any])
             obj=resident,
             detail={"fields": changed},
         )
+        if PROFILE_FIELDS.intersection(changed):
+            refresh_tags(resident)
     return resident
 
 
