@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 
 from careloop.core.api import ApiTokenAuth, SessionAuth, install_error_handlers
 from careloop.core.api import router as core_router
+from careloop.observations.api import router as observations_router
 from careloop.residents.api import router as residents_router
 
 api = NinjaAPI(
@@ -22,3 +23,4 @@ install_error_handlers(api)
 
 api.add_router("", core_router)
 api.add_router("/residents", residents_router)
+api.add_router("", observations_router)

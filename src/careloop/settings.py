@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "careloop.core",
     "careloop.residents",
+    "careloop.observations",
     "careloop.catalogue",
     "careloop.demo",
 ]
