@@ -7,6 +7,7 @@ CSRF token for unsafe methods), unless it says ``auth=None``. Every error body i
 
 from ninja import NinjaAPI
 
+from careloop.catalogue.api import router as catalogue_router
 from careloop.core.api import ApiTokenAuth, SessionAuth, install_error_handlers
 from careloop.core.api import router as core_router
 from careloop.observations.api import router as observations_router
@@ -24,3 +25,4 @@ install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("/residents", residents_router)
 api.add_router("", observations_router)
+api.add_router("/catalogue", catalogue_router)

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "careloop.core",
     "careloop.residents",
     "careloop.observations",
+    "careloop.fhir",
     "careloop.catalogue",
     "careloop.demo",
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("fhir/r4/", include("careloop.fhir.urls")),
     path("", include("careloop.core.urls")),
     path("", include("careloop.residents.urls")),
 ]

@@ -1,0 +1,165 @@
+"""The interactions (read, search, create, update), shared by the HTTP views and the Bundle
+processor: each takes plain data and returns a ``Result``; failures raise ``FhirError``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from fhir.resources.R4B.resource import Resource
+from pydantic import ValidationError
+
+from careloop.core.errors import DomainError
+from careloop.fhir import search as fhir_search
+from careloop.fhir.context import FhirContext
+from careloop.fhir.outcome import (
+    FhirError,
+    from_domain_error,
+    from_validation_error,
+    invalid,
+    not_allowed,
+    unknown_type,
+)
+from careloop.fhir.registry import Interaction, ResourceHandler, get_handler
+
+
+@dataclass(frozen=True)
+class Result:
+    status: int
+    resource: Resource | None = None
+    resource_type: str = ""
+    resource_id: str = ""
+    last_modified: datetime | None = None
+
+    @property
+    def location(self) -> str:
+        return f"{self.resource_type}/{self.resource_id}" if self.resource_id else ""
+
+
+def handler_for(
+    ctx: FhirContext, resource_type: str, interaction: Interaction
+) -> ResourceHandler[Any]:
+    handler = get_handler(resource_type)
+    if handler is None:
+        raise unknown_type(resource_type)
+    if not handler.supports(interaction):
+        raise not_allowed(resource_type, interaction, handler.allowed_methods())
+    if ctx.caller.is_device and interaction not in handler.device_interactions:
+        raise FhirError(
+            403,
+            "forbidden",
+            _("A device may not use %(interaction)s on %(type)s.")
+            % {"interaction": interaction, "type": resource_type},
+        )
+    return handler
+
+
+@contextmanager
+def translating(handler: ResourceHandler[Any]) -> Iterator[None]:
+    """Turn a service's DomainError into the FhirError the status policy gives it."""
+    try:
+        yield
+    except DomainError as exc:
+        raise from_domain_error(exc, handler.resource_type, handler.field_paths) from exc
+
+
+def parse_resource(handler: ResourceHandler[Any], body: Any) -> Resource:
+    """Validate a JSON object as the handler's R4B model (400 OperationOutcome if not)."""
+    if not isinstance(body, dict):
+        raise invalid(_("The body must be a JSON object."), code="structure")
+    if body.get("resourceType") != handler.resource_type:
+        raise invalid(
+            _("Expected a %(expected)s resource, not %(found)s.")
+            % {"expected": handler.resource_type, "found": body.get("resourceType") or "-"},
+            expression=(f"{handler.resource_type}.resourceType",),
+            code="structure",
+        )
+    try:
+        return handler.model.model_validate(body)
+    except ValidationError as exc:
+        raise from_validation_error(exc, handler.resource_type) from None
+
+
+def _result(ctx: FhirContext, handler: ResourceHandler[Any], obj: Any, status: int) -> Result:
+    return Result(
+        status=status,
+        resource=handler.to_fhir(ctx, obj),
+        resource_type=handler.resource_type,
+        resource_id=handler.logical_id(obj),
+        last_modified=handler.last_updated(obj),
+    )
+
+
+def read(ctx: FhirContext, resource_type: str, resource_id: str) -> Result:
+    handler = handler_for(ctx, resource_type, Interaction.READ)
+    with translating(handler):
+        obj = handler.read(ctx, resource_id)
+        return _result(ctx, handler, obj, 200)
+
+
+def search(ctx: FhirContext, resource_type: str, pairs: Iterable[tuple[str, str]]) -> Result:
+    handler = handler_for(ctx, resource_type, Interaction.SEARCH)
+    query = fhir_search.parse_query(handler, pairs)
+    with translating(handler):
+        bundle = fhir_search.searchset(ctx, handler, query, query.filter(handler.search(ctx)))
+    return Result(status=200, resource=bundle)
+
+
+def matches(
+    ctx: FhirContext, resource_type: str, query_string: str, *, limit: int = 2
+) -> list[Any]:
+    """Records of ``resource_type`` matching a search query string (for ``ifNoneExist`` and
+    conditional references), at most ``limit``."""
+    handler = handler_for(ctx, resource_type, Interaction.SEARCH)
+    pairs = parse_qsl(query_string.lstrip("?"), keep_blank_values=True)
+    if not pairs:
+        raise invalid(
+            _("The condition %(query)s names no search parameter.") % {"query": query_string}
+        )
+    query = fhir_search.parse_query(handler, pairs, paging=False)
+    with translating(handler):
+        return list(query.filter(handler.search(ctx)).order_by("pk")[:limit])
+
+
+def create(
+    ctx: FhirContext, resource_type: str, body: Any, *, if_none_exist: str | None = None
+) -> Result:
+    """Create; with ``if_none_exist`` (a search query) return the one existing match instead
+    (200), or refuse when several match (412)."""
+    handler = handler_for(ctx, resource_type, Interaction.CREATE)
+    resource = parse_resource(handler, body)
+    with transaction.atomic():
+        if if_none_exist:
+            found = matches(ctx, resource_type, if_none_exist)
+            if len(found) > 1:
+                raise FhirError(
+                    412,
+                    "multiple-matches",
+                    _("The condition %(query)s matches more than one %(type)s.")
+                    % {"query": if_none_exist, "type": resource_type},
+                )
+            if found:
+                handler.disclosed(ctx, found, "fhir.conditional-create")
+                return _result(ctx, handler, found[0], 200)
+        with translating(handler):
+            obj = handler.create(ctx, resource)
+        return _result(ctx, handler, obj, 201)
+
+
+def update(ctx: FhirContext, resource_type: str, resource_id: str, body: Any) -> Result:
+    handler = handler_for(ctx, resource_type, Interaction.UPDATE)
+    resource = parse_resource(handler, body)
+    if getattr(resource, "id", None) != resource_id:
+        raise invalid(
+            _("The resource id must equal the id in the URL (%(id)s).") % {"id": resource_id},
+            expression=(f"{resource_type}.id",),
+        )
+    with transaction.atomic(), translating(handler):
+        obj = handler.update(ctx, resource_id, resource)
+        return _result(ctx, handler, obj, 200)
