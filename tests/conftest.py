@@ -125,3 +125,17 @@ def cast(db) -> Cast:
         auditor=auditor, team_a=team_a, team_b=team_b, wang=wang, li=li, zhao=zhao,
         chen=chen, wang_user=wang_user, zhao_user=zhao_user, chen_user=chen_user,
     )  # fmt: skip
+
+
+def restore_migration_data() -> None:
+    """A transactional test (live server, browser) ends by flushing every table, the rows the
+    data migrations wrote included. Put back what the cast and the pages rely on: role groups
+    and the default alert rules."""
+    import importlib
+
+    from django.apps import apps
+
+    for role in Role:
+        Group.objects.get_or_create(name=str(role))
+    rules = importlib.import_module("careloop.observations.migrations.0002_default_alert_rules")
+    rules.add_rules(apps, None)

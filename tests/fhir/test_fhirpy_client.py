@@ -11,19 +11,15 @@ from fhirpy.base.exceptions import OperationOutcome, ResourceNotFound
 from careloop.core import tokens
 from careloop.core.models import AuditEvent
 from careloop.residents.models import Resident
+from tests.conftest import restore_migration_data
 from tests.fhir.conftest import ID_SYSTEM, bad_check_digit, patient_body, valid_id
 
 
 @pytest.fixture
 def live_cast(transactional_db, request):
     """The cast, committed so the live server's thread sees it. A transactional test ends by
-    flushing every table, the role groups the migrations made included: put them back."""
-    from django.contrib.auth.models import Group
-
-    from careloop.core.roles import Role
-
-    for role in Role:
-        Group.objects.get_or_create(name=str(role))
+    flushing every table, the rows the data migrations made included: put them back."""
+    restore_migration_data()
     return request.getfixturevalue("cast")
 
 

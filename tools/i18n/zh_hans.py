@@ -801,6 +801,26 @@ ZH: dict[str | tuple[str, str], str] = {
     "This kind of reading has a single value.": "这类测量只有一个数值。",
     "Give the time of the reading with its time zone.": "请提供带时区的测量时间。",
     "The time of the reading is in the future.": "测量时间不能是将来的时间。",
+    # ---- FHIR Observation, Condition, QuestionnaireResponse ----------------------------------
+    "Only final, amended or preliminary readings are stored.": "只保存状态为 final、amended 或 preliminary 的测量数据。",
+    "Give the time of the reading as effectiveDateTime.": "请用 effectiveDateTime 提供测量时间。",
+    "Code the reading with one of the supported LOINC codes (system %(system)s).": "请用支持的 LOINC 代码（system 为 %(system)s）标注测量项目。",
+    "Name the resident as subject.": "请在 subject 中指明居民。",
+    "The subject must be a reference to a Patient (Patient/id).": "subject 必须引用 Patient（Patient/id）。",
+    "A device may send only its own readings.": "设备只能上传自己的测量数据。",
+    "Give the value as valueQuantity in %(unit)s.": "请以 %(unit)s 为单位，用 valueQuantity 提供数值。",
+    "Give blood pressure as the components %(codes)s.": "请以组件 %(codes)s 提供血压。",
+    "Use the components %(codes)s.": "请使用组件 %(codes)s。",
+    "Use UCUM units (%(system)s).": "请使用 UCUM 单位（%(system)s）。",
+    "Give this value in %(unit)s.": "请以 %(unit)s 为单位提供此数值。",
+    "Use clinicalStatus active or resolved.": "clinicalStatus 只能是 active 或 resolved。",
+    "The subject of a condition cannot be changed.": "疾病记录的 subject 不能更改。",
+    "The code of a condition cannot be changed: record a new Condition.": "疾病代码不能更改：请新建一条 Condition。",
+    "A resolved condition cannot be made active again: record a new Condition.": "已痊愈的疾病不能改回活动状态：请新建一条 Condition。",
+    "Code the condition in ICD-10 (system %(system)s).": "请用 ICD-10（system 为 %(system)s）标注疾病。",
+    "Only completed questionnaire responses are stored.": "只保存已完成的问卷答卷。",
+    "Name the resident as subject (Patient/id).": "请在 subject 中指明居民（Patient/id）。",
+    "Name a CareLoop questionnaire as code|version, e.g. lifestyle|1.": "请以 代码|版本 的形式指明 CareLoop 问卷，例如 lifestyle|1。",
 }
 
 

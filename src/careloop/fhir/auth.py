@@ -16,6 +16,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
 
 from careloop.core import tokens
+from careloop.fhir import registry
 from careloop.fhir.context import Caller
 from careloop.fhir.outcome import FhirError
 
@@ -69,6 +70,8 @@ def add_authenticator(authenticator: Authenticator, *, first: bool = True) -> No
 
 
 def authenticate(request: HttpRequest) -> Caller:
+    # Resource modules add their authenticators (device tokens) when imported.
+    registry.autodiscover()
     for authenticator in AUTHENTICATORS:
         caller = authenticator(request)
         if caller is not None:

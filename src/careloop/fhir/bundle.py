@@ -1,7 +1,10 @@
 """``POST /fhir/r4/`` with a ``batch`` or ``transaction`` Bundle.
 
 - transaction: all entries in one database transaction, processed in FHIR order (POST, PUT,
-  GET; an entry that references another entry's ``fullUrl`` goes after it). ``urn:uuid:``
+  GET; an entry that references another entry's ``fullUrl`` goes after it). The POSTs of a
+  type with ``create_many`` (Observation) are collected and created in one call, so a
+  Bundle of 1,000 readings is one ``record_readings``; a bad one fails the whole Bundle with
+  an issue per bad entry. ``urn:uuid:``
   references are replaced by the ids the referenced entries got, in every ``reference`` of
   every entry, whatever its resource type. Any failure rolls everything back and answers
   the failing entry's OperationOutcome (its index in ``diagnostics`` and ``expression``).
@@ -29,6 +32,7 @@ from fhir.resources.R4B.bundle import Bundle
 from careloop.fhir import interactions
 from careloop.fhir.context import FhirContext
 from careloop.fhir.outcome import FhirError, invalid
+from careloop.fhir.registry import get_handler
 
 logger = logging.getLogger(__name__)
 
@@ -107,16 +111,52 @@ def _transaction(ctx: FhirContext, raw_entries: list[Any]) -> list[interactions.
         seen.add(entry.full_url)
     results: dict[int, interactions.Result | FhirError] = {}
     resolved: dict[str, str] = {}
+    # POSTs of types that create in bulk wait here (resolved bodies), by type, until an entry
+    # needs them (it references one of them, or is not such a POST) or the end.
+    pending: dict[str, list[tuple[Entry, Any]]] = {}
+    pending_urls: set[str] = set()
+
+    def record(entry: Entry, result: interactions.Result) -> None:
+        results[entry.index] = result
+        if entry.full_url and result.resource_id:
+            resolved[entry.full_url] = result.location
+
+    def flush() -> None:
+        for resource_type, group in pending.items():
+            bodies = [(entry.index, body) for entry, body in group]
+            created = interactions.create_many(ctx, resource_type, bodies)
+            for (entry, _body), result in zip(group, created, strict=True):
+                record(entry, result)
+        pending.clear()
+        pending_urls.clear()
+
     with transaction.atomic():
         for entry in _plan(entries):
+            bulk = _bulk(entry)
+            if pending and (
+                not bulk or any(ref in pending_urls for ref in _references(entry.resource))
+            ):
+                flush()
             try:
-                results[entry.index] = _run(ctx, entry, resolved, in_transaction=True)
+                if bulk:
+                    body = _resolve(ctx, entry.resource, resolved, entry.resource_type, True)
+                    pending.setdefault(entry.resource_type, []).append((entry, body))
+                    if entry.full_url:
+                        pending_urls.add(entry.full_url)
+                    continue
+                record(entry, _run(ctx, entry, resolved, in_transaction=True))
             except FhirError as error:
                 raise error.in_entry(entry.index) from None
-            result = results[entry.index]
-            if entry.full_url and isinstance(result, interactions.Result) and result.resource_id:
-                resolved[entry.full_url] = result.location
+        flush()
     return [results[index] for index in range(len(entries))]
+
+
+def _bulk(entry: Entry) -> bool:
+    """A plain POST of a type that creates in bulk (``ResourceHandler.create_many``)."""
+    if entry.method != "POST" or entry.if_none_exist:
+        return False
+    handler = get_handler(entry.resource_type)
+    return handler is not None and handler.creates_in_bulk()
 
 
 def _batch(ctx: FhirContext, raw_entries: list[Any]) -> list[interactions.Result | FhirError]:
@@ -298,7 +338,9 @@ def _resolve_reference(
                 expression=(path,),
             )
         handler = interactions.handler_for(ctx, resource_type, interactions.Interaction.SEARCH)
-        return f"{resource_type}/{handler.logical_id(found[0])}"
+        # Entries of one Bundle often share a conditional reference: search it once.
+        resolved[reference] = f"{resource_type}/{handler.logical_id(found[0])}"
+        return resolved[reference]
     return reference
 
 

@@ -3,7 +3,7 @@ processor: each takes plain data and returns a ``Result``; failures raise ``Fhir
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +26,13 @@ from careloop.fhir.outcome import (
     not_allowed,
     unknown_type,
 )
-from careloop.fhir.registry import Interaction, ResourceHandler, get_handler
+from careloop.fhir.registry import (
+    BulkRefused,
+    Found,
+    Interaction,
+    ResourceHandler,
+    get_handler,
+)
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,50 @@ def create(
                 return _result(ctx, handler, found[0], 200)
         with translating(handler):
             obj = handler.create(ctx, resource)
+        if isinstance(obj, Found):
+            return _result(ctx, handler, obj.obj, 200)
         return _result(ctx, handler, obj, 201)
+
+
+def create_many(
+    ctx: FhirContext, resource_type: str, bodies: Sequence[tuple[int, Any]]
+) -> list[Result]:
+    """Create the bodies of several transaction entries ``(entry index, body)`` with the
+    type's ``create_many``: all or nothing. A failure is one FhirError with an issue per bad
+    entry, located in the Bundle (``Bundle.entry[i].resource…``)."""
+    try:
+        handler = handler_for(ctx, resource_type, Interaction.CREATE)
+    except FhirError as error:
+        raise error.in_entry(bodies[0][0]) from None
+    resources: list[Any] = []
+    errors: dict[int, FhirError] = {}
+    for index, body in bodies:
+        try:
+            resources.append(parse_resource(handler, body))
+        except FhirError as error:
+            errors[index] = error
+    if errors:
+        raise in_entries(errors)
+    try:
+        with transaction.atomic(), translating(handler):
+            objs = handler.create_many(ctx, resources)
+    except BulkRefused as refused:
+        raise in_entries({bodies[pos][0]: err for pos, err in refused.errors.items()}) from None
+    except FhirError as error:
+        raise error.in_entry(bodies[0][0]) from None
+    return [
+        _result(ctx, handler, obj.obj, 200)
+        if isinstance(obj, Found)
+        else _result(ctx, handler, obj, 201)
+        for obj in objs
+    ]
+
+
+def in_entries(errors: Mapping[int, FhirError]) -> FhirError:
+    """One FhirError for several failing Bundle entries (the first one's status)."""
+    first = min(errors)
+    issues = [issue for index in sorted(errors) for issue in errors[index].in_entry(index).issues]
+    return FhirError(errors[first].status, "", "", issues=issues)
 
 
 def update(ctx: FhirContext, resource_type: str, resource_id: str, body: Any) -> Result:

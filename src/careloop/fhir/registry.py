@@ -26,6 +26,11 @@ The interactions a type supports are the methods it overrides (``read``, ``searc
 derive from that. Conditional create (``If-None-Exist``/``ifNoneExist``) works for every type
 that supports search; ``urn:uuid:`` references between transaction entries are resolved by
 the Bundle processor before a handler sees the resource.
+
+``create`` may return ``Found(obj)`` for a record that already existed (an idempotent retry):
+it is answered 200 instead of 201. A type that can store many resources at once overrides
+``create_many``; a ``transaction`` Bundle then hands it all its POST entries of that type in
+one call (see ``bundle``), and it raises ``BulkRefused`` naming the bad resources.
 """
 
 from __future__ import annotations
@@ -42,9 +47,25 @@ from django.db.models import Model, Q, QuerySet
 from fhir.resources.R4B.resource import Resource
 
 from careloop.fhir.context import FhirContext
-from careloop.fhir.outcome import not_allowed
+from careloop.fhir.outcome import FhirError, not_allowed
 
 M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class Found(Generic[M]):
+    """Returned by ``create``/``create_many`` for a record that was already stored."""
+
+    obj: M
+
+
+class BulkRefused(Exception):
+    """``create_many`` refused: ``errors`` maps positions in its ``resources`` to the
+    FhirError of that resource (expressions relative to the resource). Nothing was written."""
+
+    def __init__(self, errors: Mapping[int, FhirError]) -> None:
+        super().__init__(f"{len(errors)} resources refused")
+        self.errors = dict(errors)
 
 
 class Interaction(StrEnum):
@@ -107,9 +128,19 @@ class ResourceHandler(Generic[M]):
         the declared ``search_params`` and pages them."""
         raise not_allowed(self.resource_type, Interaction.SEARCH, self.allowed_methods())
 
-    def create(self, ctx: FhirContext, resource: Any) -> M:
-        """Create from a validated R4B resource (``from_fhir`` → the app's service)."""
+    def create(self, ctx: FhirContext, resource: Any) -> M | Found[M]:
+        """Create from a validated R4B resource (``from_fhir`` → the app's service); return
+        ``Found(obj)`` when the resource was already stored (answered 200, not 201)."""
         raise not_allowed(self.resource_type, Interaction.CREATE, self.allowed_methods())
+
+    def create_many(self, ctx: FhirContext, resources: Sequence[Any]) -> list[M | Found[M]]:
+        """Optional: create all ``resources`` (validated R4B resources) at once, all or
+        nothing; one result per resource, in order. Raise ``BulkRefused`` for bad ones."""
+        raise NotImplementedError
+
+    @classmethod
+    def creates_in_bulk(cls) -> bool:
+        return cls.create_many is not ResourceHandler.create_many
 
     def update(self, ctx: FhirContext, resource_id: str, resource: Any) -> M:
         """Replace ``resource_id`` with a validated R4B resource (its id already checked)."""
