@@ -10,4 +10,7 @@ urlpatterns = [
     path("fhir/r4/", include("careloop.fhir.urls")),
     path("", include("careloop.core.urls")),
     path("", include("careloop.residents.urls")),
+    path("", include("careloop.catalogue.urls")),
+    path("", include("careloop.observations.urls")),
+    path("", include("careloop.observations.urls_rules")),
 ]

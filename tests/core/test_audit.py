@@ -72,3 +72,15 @@ def test_audit_verify_notices_truncated_tail(cast):
     _sql("DELETE FROM core_auditevent WHERE id = %s", [last.id])
     with pytest.raises(CommandError):
         call_command("audit-verify")
+
+
+def test_chain_verifies_when_the_clock_is_not_in_utc(cast, monkeypatch):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from careloop.core import clock
+
+    shanghai = datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr(clock, "now", lambda: shanghai)
+    audit.record(actor=cast.director, action="careloop.test.local_time")
+    assert audit.verify_chain()[1] is None

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import restore_migration_data
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run inside
 # one unless told it is safe (it is: the loop only waits for the browser). Set only while a
 # browser runs: set for the whole session it leaks into subprocesses other tests start
@@ -50,14 +52,9 @@ def browser() -> Iterator:
 @pytest.fixture
 def e2e_cast(transactional_db, request):
     """The fixed cast, committed so the live server's thread sees it. A transactional test
-    ends by flushing every table, the role groups the migrations made included, so they are
+    ends by flushing every table, the rows the data migrations made included, so they are
     put back before the cast is built."""
-    from django.contrib.auth.models import Group
-
-    from careloop.core.roles import Role
-
-    for role in Role:
-        Group.objects.get_or_create(name=str(role))
+    restore_migration_data()
     return request.getfixturevalue("cast")
 
 

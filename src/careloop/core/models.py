@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import UTC
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -132,7 +133,7 @@ class AuditEvent(models.Model):
 
     def content(self) -> dict[str, Any]:
         return {
-            "occurred_at": self.occurred_at.isoformat(),
+            "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
             "actor_id": self.actor_id,
             "actor_username": self.actor_username,
             "actor_role": self.actor_role,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careloop.residents import views
+from careloop.residents import views, views_profile
 
 app_name = "residents"
 
@@ -12,8 +12,36 @@ urlpatterns = [
     path("w/", views.workbench, name="workbench"),
     path("w/residents/", views.resident_list, name="list"),
     path("w/residents/new/", views.resident_new, name="new"),
+    path("w/residents/import/", views_profile.resident_import, name="import"),
     path("w/residents/<str:public_id>/", views.resident_detail, name="detail"),
     path("w/residents/<str:public_id>/edit/", views.resident_edit, name="edit"),
+    # Questionnaires: the resident, a guardian for a dependant, staff on a resident's behalf.
+    path("r/questionnaires/<slug:code>/", views_profile.questionnaire, name="questionnaire"),
+    path(
+        "r/questionnaires/<slug:code>/done/",
+        views_profile.questionnaire_done,
+        name="questionnaire_done",
+    ),
+    path(
+        "r/family/<str:public_id>/questionnaires/<slug:code>/",
+        views_profile.family_questionnaire,
+        name="family_questionnaire",
+    ),
+    path(
+        "r/family/<str:public_id>/questionnaires/<slug:code>/done/",
+        views_profile.family_questionnaire_done,
+        name="family_questionnaire_done",
+    ),
+    path(
+        "w/residents/<str:public_id>/questionnaires/<slug:code>/",
+        views_profile.staff_questionnaire,
+        name="staff_questionnaire",
+    ),
+    path(
+        "w/residents/<str:public_id>/questionnaires/<slug:code>/done/",
+        views_profile.staff_questionnaire_done,
+        name="staff_questionnaire_done",
+    ),
     # Management console.
     path("console/", views.console, name="console"),
 ]

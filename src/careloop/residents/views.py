@@ -46,6 +46,22 @@ TIMELINE_LABELS = {
     "careloop.resident.viewed": _("Record opened"),
     "careloop.guardian.linked": _("Guardian linked"),
     "careloop.contract.signed": _("Family doctor contract signed"),
+    "careloop.condition.recorded": _("Condition recorded"),
+    "careloop.condition.resolved": _("Condition resolved"),
+    "careloop.medication.recorded": _("Medicine recorded"),
+    "careloop.medication.updated": _("Medicine changed"),
+    "careloop.allergy.recorded": _("Allergy recorded"),
+    "careloop.family_history.recorded": _("Family history recorded"),
+    "careloop.pregnancy.recorded": _("Pregnancy recorded"),
+    "careloop.pregnancy.delivered": _("Delivery recorded"),
+    "careloop.questionnaire.submitted": _("Questionnaire answered"),
+    "careloop.device.registered": _("Device registered"),
+    "careloop.device.revoked": _("Device revoked"),
+    "careloop.alert.opened": _("Alert opened"),
+    "careloop.alert.acknowledged": _("Alert acknowledged"),
+    "careloop.alert.closed": _("Alert closed"),
+    "careloop.catalogue.enrolled": _("Enrolled in a package"),
+    "careloop.catalogue.slot_booked": _("Appointment booked"),
 }
 
 
@@ -180,8 +196,11 @@ def resident_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 def _render_record(
     request: HttpRequest, resident: Resident, form: ResidentEditForm, status: int = 200
 ) -> HttpResponse:
+    # Readings are shown in the charts; the history lists the record's other events.
     events = AuditEvent.objects.filter(
-        object_type=Resident._meta.label_lower, object_id=resident.public_id
+        object_type=Resident._meta.label_lower,
+        object_id=resident.public_id,
+        action__in=TIMELINE_LABELS,
     ).order_by("-occurred_at", "-id")[:TIMELINE_LENGTH]
     context = {
         **record_context(resident),

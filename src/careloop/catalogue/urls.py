@@ -1,0 +1,31 @@
+from django.urls import path
+
+from careloop.catalogue import views
+
+app_name = "catalogue"
+
+urlpatterns = [
+    # Resident portal.
+    path("r/services/", views.my_services, name="my_services"),
+    # Console.
+    path("console/catalogue/", views.service_list, name="services"),
+    path("console/catalogue/services/<str:code>/", views.service_detail, name="service"),
+    path("console/catalogue/packages/", views.package_list, name="packages"),
+    path("console/catalogue/organisations/", views.organisation_list, name="organisations"),
+    path("console/catalogue/providers/", views.provider_list, name="providers"),
+    path("console/catalogue/providers/new/", views.provider_new, name="provider_new"),
+    path("console/catalogue/providers/<str:public_id>/", views.provider_edit,
+         name="provider_edit"),
+    path("console/catalogue/providers/<str:public_id>/week/", views.provider_week,
+         name="provider_week"),
+    path("console/catalogue/providers/<str:public_id>/schedules/", views.schedule_add,
+         name="schedule_add"),
+    path("console/catalogue/providers/<str:public_id>/slots/", views.slots_generate,
+         name="slots_generate"),
+    path("console/catalogue/providers/<str:public_id>/leave/", views.leave_add,
+         name="leave_add"),
+    path("console/catalogue/excel/", views.excel_page, name="excel"),
+    path("console/catalogue/excel/<slug:kind>.xlsx", views.excel_export, name="excel_export"),
+    path("console/catalogue/excel/<slug:kind>/import/", views.excel_import,
+         name="excel_import"),
+]  # fmt: skip
