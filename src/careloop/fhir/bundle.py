@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +29,7 @@ from urllib.parse import parse_qsl
 from django.db import transaction
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
+from pydantic import TypeAdapter
 
 from careloop.fhir import interactions
 from careloop.fhir.context import FhirContext
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 MAX_ENTRIES = 5000
 METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 SUPPORTED_METHODS = frozenset({"POST", "PUT", "GET"})
+_DATETIME = TypeAdapter(datetime)
 
 
 @dataclass
@@ -51,9 +54,21 @@ class Entry:
     query: str
     resource: Any
     if_none_exist: str | None
+    references: list[str]
 
 
 def process(ctx: FhirContext, body: Any, *, minimal: bool = False) -> Bundle:
+    """The response Bundle as an R4B model (``process_json`` validated)."""
+    return Bundle.model_validate(process_json(ctx, body, minimal=minimal))
+
+
+def process_json(ctx: FhirContext, body: Any, *, minimal: bool = False) -> dict[str, Any]:
+    """Process a batch or transaction Bundle; the response Bundle as FHIR JSON (a dict).
+
+    Each entry's ``response`` has ``status``, and for a created/updated/read resource its
+    ``location`` (``Type/id``, also as ``fullUrl``) and ``lastModified``. Its ``resource`` is
+    included unless ``minimal`` (``Prefer: return=minimal``); FHIR lets a transaction-response
+    omit it. The output is built as JSON, not through the R4B models (tests validate it)."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise invalid(
             _("Post a Bundle of type batch or transaction here."),
@@ -82,13 +97,10 @@ def process(ctx: FhirContext, body: Any, *, minimal: bool = False) -> Bundle:
         responses = _transaction(ctx, raw_entries)
     else:
         responses = _batch(ctx, raw_entries)
-    return Bundle.model_validate(
-        {
-            "resourceType": "Bundle",
-            "type": f"{kind}-response",
-            "entry": [_response_entry(ctx, item, minimal) for item in responses] or None,
-        }
-    )
+    out: dict[str, Any] = {"resourceType": "Bundle", "type": f"{kind}-response"}
+    if responses:
+        out["entry"] = [_response_entry(ctx, item, minimal) for item in responses]
+    return out
 
 
 # ---- the two modes ---------------------------------------------------------------------------
@@ -133,13 +145,13 @@ def _transaction(ctx: FhirContext, raw_entries: list[Any]) -> list[interactions.
     with transaction.atomic():
         for entry in _plan(entries):
             bulk = _bulk(entry)
-            if pending and (
-                not bulk or any(ref in pending_urls for ref in _references(entry.resource))
-            ):
+            if pending and (not bulk or any(ref in pending_urls for ref in entry.references)):
                 flush()
             try:
                 if bulk:
-                    body = _resolve(ctx, entry.resource, resolved, entry.resource_type, True)
+                    body = entry.resource
+                    if _needs_resolving(entry.references, resolved):
+                        body = _resolve(ctx, body, resolved, entry.resource_type, True)
                     pending.setdefault(entry.resource_type, []).append((entry, body))
                     if entry.full_url:
                         pending_urls.add(entry.full_url)
@@ -241,6 +253,7 @@ def _parse_entry(ctx: FhirContext, index: int, raw: Any) -> Entry:
         query=query,
         resource=resource,
         if_none_exist=if_none_exist,
+        references=_references(resource),
     )
 
 
@@ -250,7 +263,7 @@ def _plan(entries: list[Entry]) -> list[Entry]:
     by_url = {entry.full_url: entry for entry in entries if entry.full_url}
     depends: dict[int, set[int]] = {entry.index: set() for entry in entries}
     for entry in entries:
-        for reference in _references(entry.resource):
+        for reference in entry.references:
             target = by_url.get(reference)
             if target is not None and target.index != entry.index:
                 depends[entry.index].add(target.index)
@@ -290,6 +303,16 @@ def _references(value: Any) -> list[str]:
         for item in value:
             found.extend(_references(item))
     return found
+
+
+def _needs_resolving(references: list[str], resolved: dict[str, str]) -> bool:
+    """Whether ``_resolve`` would change (or refuse) a resource with these references: any
+    of them already resolved, a ``urn:`` or a conditional one. Else the resource is used as
+    it came (no copy)."""
+    return any(
+        reference in resolved or reference.startswith("urn:") or "?" in reference
+        for reference in references
+    )
 
 
 def _resolve(
@@ -365,17 +388,25 @@ def _response_entry(
     ctx: FhirContext, item: interactions.Result | FhirError, minimal: bool
 ) -> dict[str, Any]:
     if isinstance(item, FhirError):
-        return {"response": {"status": _status_line(item.status), "outcome": item.outcome()}}
+        return {
+            "response": {
+                "status": _status_line(item.status),
+                "outcome": interactions.resource_json(item.outcome()),
+            }
+        }
     response: dict[str, Any] = {"status": _status_line(item.status)}
     entry: dict[str, Any] = {"response": response}
     if item.location:
         response["location"] = item.location
         entry["fullUrl"] = ctx.url(item.location)
     if item.last_modified is not None:
-        response["lastModified"] = item.last_modified
-    if item.resource is not None and not minimal:
-        entry["resource"] = item.resource
-    return entry
+        response["lastModified"] = _DATETIME.dump_python(item.last_modified, mode="json")
+    if not minimal:
+        resource = item.resource_json()
+        if resource is not None:
+            entry["resource"] = resource
+    # FHIR order: fullUrl, resource, response.
+    return {key: entry[key] for key in ("fullUrl", "resource", "response") if key in entry}
 
 
 def _status_line(status: int) -> str:

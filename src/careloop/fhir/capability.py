@@ -69,7 +69,10 @@ def capability_statement(base_url: str) -> CapabilityStatement:
                     "documentation": (
                         f"Search results are paged with _count (default {search.DEFAULT_COUNT},"
                         f" at most {search.MAX_COUNT}) and _offset; string parameters match"
-                        " on contains (:exact for equality)."
+                        " on contains (:exact for equality). Transaction and batch responses"
+                        " give each entry response.status, location (also as fullUrl) and"
+                        " lastModified; the entry's resource is included unless the request"
+                        " says Prefer: return=minimal (recommended for bulk ingestion)."
                     ),
                     "security": {
                         "cors": False,

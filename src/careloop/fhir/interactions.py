@@ -3,9 +3,11 @@ processor: each takes plain data and returns a ``Result``; failures raise ``Fhir
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -42,10 +44,26 @@ class Result:
     resource_type: str = ""
     resource_id: str = ""
     last_modified: datetime | None = None
+    # Bulk creates (``create_many``) render their resource only when it is asked for (a
+    # transaction answered with ``Prefer: return=representation``), straight to JSON.
+    render: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def location(self) -> str:
         return f"{self.resource_type}/{self.resource_id}" if self.resource_id else ""
+
+    def resource_json(self) -> dict[str, Any] | None:
+        """The resource as FHIR JSON (a dict), or None."""
+        if self.resource is not None:
+            return resource_json(self.resource)
+        if self.render is not None:
+            return self.render()
+        return None
+
+
+def resource_json(resource: Resource) -> dict[str, Any]:
+    """An R4B model as the JSON object ``model_dump_json`` writes."""
+    return json.loads(resource.model_dump_json(by_alias=True, exclude_none=True))
 
 
 def handler_for(
@@ -186,11 +204,24 @@ def create_many(
         raise in_entries({bodies[pos][0]: err for pos, err in refused.errors.items()}) from None
     except FhirError as error:
         raise error.in_entry(bodies[0][0]) from None
+    records = [obj.obj if isinstance(obj, Found) else obj for obj in objs]
+    prepared: list[bool] = []
+
+    def render(obj: Any) -> dict[str, Any]:
+        if not prepared:  # the first resource asked for: prepare them all at once
+            handler.prepare_fhir_json(ctx, records)
+            prepared.append(True)
+        return handler.to_fhir_json(ctx, obj)
+
     return [
-        _result(ctx, handler, obj.obj, 200)
-        if isinstance(obj, Found)
-        else _result(ctx, handler, obj, 201)
-        for obj in objs
+        Result(
+            status=200 if isinstance(found, Found) else 201,
+            resource_type=handler.resource_type,
+            resource_id=handler.logical_id(obj),
+            last_modified=handler.last_updated(obj),
+            render=functools.partial(render, obj),
+        )
+        for found, obj in zip(objs, records, strict=True)
     ]
 
 

@@ -46,6 +46,12 @@ def fhir_response(
     return response
 
 
+def fhir_json_response(data: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A response from FHIR JSON already built as a dict (the Bundle processor's)."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return HttpResponse(body.encode(), status=status, content_type=CONTENT_TYPE)
+
+
 def error_response(error: FhirError) -> HttpResponse:
     headers = dict(error.headers)
     if error.status == 401:
@@ -152,7 +158,7 @@ def base(request: HttpRequest, ctx: FhirContext) -> HttpResponse:
     """``POST /`` with a batch or transaction Bundle."""
     if request.method != "POST":
         raise _not_allowed("POST")
-    return fhir_response(bundle.process(ctx, _body(request), minimal=_minimal(request)))
+    return fhir_json_response(bundle.process_json(ctx, _body(request), minimal=_minimal(request)))
 
 
 @fhir_view()
