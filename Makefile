@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_RESIDENTS ?= 12000
 DEMO_SEED ?= 2026
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: help install install-test run serve demo migrate test test-only lint format bench browser lock messages clean
 

@@ -8,7 +8,11 @@ SQLite database, which is migrated first. The target database must not hold the 
 already (the load would be a no-op). Prints one ``bench_demo`` results line:
 
 - ``generate_s``: the pure generator alone;
-- ``load_s``: ``careloop.demo.loader.load`` (generator + encryption + bulk inserts + audit);
+- ``load_s``: ``careloop.demo.loader.load`` (generator + encryption + bulk inserts + audit,
+  the supply side: organisations, providers, schedules, 28 days of slots, enrolments; and
+  the health side: conditions, medications, lifestyle answers, profile tags, devices, 30 days
+  of readings and one evaluation of the alert rules);
+- the supply counts (``providers``, ``schedules``, ``slots``, ``enrolments``);
 - ``peak_rss_mib``: the process's peak resident memory (``getrusage``), Django included,
   and ``rss_growth_mib``, how much of it the load added;
 - with ``--tracemalloc``: ``py_peak_mib``, the peak of Python allocations during a second,
@@ -94,6 +98,11 @@ def _run(args: argparse.Namespace) -> int:
         f"bench_demo residents={args.residents} seed={args.seed} db={connection.vendor} "
         f"migrate_s={migrate_s:.2f} generate_s={generate_s:.2f} load_s={load_s:.2f} "
         f"rows={rows} rows_per_s={rows / load_s:,.0f} "
+        f"providers={result.counts['providers']} schedules={result.counts['weekly_schedules']} "
+        f"slots={result.counts['slots']} enrolments={result.counts['enrolments']} "
+        f"conditions={result.counts['conditions']} tags={result.counts['profile_tags']} "
+        f"devices={result.counts['devices']} readings={result.counts['readings']} "
+        f"open_alerts={result.counts['open_alerts']} "
         f"peak_rss_mib={peak:.0f} rss_growth_mib={peak - rss_before:.0f}{extra}"
     )
     return 0

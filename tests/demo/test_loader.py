@@ -12,13 +12,25 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import RequestFactory
 
+from careloop.catalogue.models import (
+    Enrolment,
+    EnrolmentItemState,
+    Organisation,
+    Provider,
+    ReferralAgreement,
+    Slot,
+    SpecialistSession,
+    WeeklySchedule,
+)
 from careloop.core import audit, clock
 from careloop.core.errors import ConflictError
 from careloop.core.models import AuditEvent, Community, User
 from careloop.core.roles import Role
 from careloop.core.validators import parse_id_number, validate_mobile
 from careloop.demo.generator import REFERENCE_DATE, generate
+from careloop.demo.health_loader import HEALTH_KEYS
 from careloop.demo.loader import LOADED_ACTION, load
+from careloop.demo.supply_loader import SUPPLY_KEYS
 from careloop.residents.models import (
     CareContract,
     CareTeam,
@@ -32,6 +44,8 @@ from careloop.residents.services import _apply_hashes
 
 N = 300
 SEED = 7
+DEMAND_KEYS = ("residents", "households", "care_teams", "care_contracts", "guardian_links",
+               "users")  # fmt: skip
 
 
 @pytest.fixture
@@ -41,7 +55,8 @@ def loaded(db):
 
 def table_counts() -> dict[str, int]:
     models = (Community, User, CareTeam, CareTeamMember, Household, Resident, CareContract,
-              GuardianLink, AuditEvent)  # fmt: skip
+              GuardianLink, AuditEvent, Organisation, Provider, ReferralAgreement,
+              SpecialistSession, WeeklySchedule, Slot, Enrolment, EnrolmentItemState)  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -78,6 +93,29 @@ def snapshot() -> dict[str, list]:
             (u.username, u.name, u.is_superuser, sorted(g.name for g in u.groups.all()))
             for u in users
         ),
+        "providers": sorted(
+            (
+                p.name,
+                p.kind,
+                p.organisation.code,
+                p.user.username if p.user else "",
+                p.sex,
+                p.base_latitude,
+                p.radius_km,
+                sorted(s.code for s in p.services.all()),
+            )
+            for p in Provider.objects.select_related("organisation", "user").prefetch_related(
+                "services"
+            )
+        ),
+        "slots": sorted(
+            (s.provider.name, s.start, s.mode, s.capacity)
+            for s in Slot.objects.select_related("provider")
+        ),
+        "enrolments": sorted(
+            (e.resident.id_number, e.package.code, e.enrolled_on)
+            for e in Enrolment.objects.select_related("resident", "package")
+        ),
     }
 
 
@@ -93,7 +131,7 @@ def test_load_writes_the_generated_community(loaded):
     contracted = sum(r.team is not None for r in demo.residents)
     assert CareContract.objects.filter(status="active").count() == contracted
     assert GuardianLink.objects.count() == len(demo.guardians)
-    assert loaded.counts == {
+    assert {key: loaded.counts[key] for key in DEMAND_KEYS} == {
         "residents": N,
         "households": len(demo.households),
         "care_teams": 8,
@@ -101,6 +139,7 @@ def test_load_writes_the_generated_community(loaded):
         "guardian_links": len(demo.guardians),
         "users": len(demo.users),
     }
+    assert set(loaded.counts) == set(DEMAND_KEYS) | set(SUPPLY_KEYS) | set(HEALTH_KEYS)
     event = AuditEvent.objects.get(action=LOADED_ACTION)
     assert (event.object_type, event.object_id, event.actor_username) == (
         "core.community",
@@ -108,7 +147,10 @@ def test_load_writes_the_generated_community(loaded):
         "system",
     )
     assert event.detail == {"seed": SEED, "residents": N, "counts": loaded.counts}
-    assert audit.verify_chain() == (1, None)
+    # The one summary event, plus those of the catalogue services the supply side goes
+    # through (organisations, agreements, specialist sessions, one slot generation).
+    checked, broken = audit.verify_chain()
+    assert broken is None and checked == AuditEvent.objects.count() < 30
 
 
 def test_second_load_writes_nothing(loaded):

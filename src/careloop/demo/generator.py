@@ -109,6 +109,7 @@ class UserSpec:
     is_lead: bool = False
     resident: int | None = None  # index into DemoCommunity.residents for portal logins
     persona: str = ""
+    sex: str = ""  # staff only (the Provider's sex); a resident login's is the resident's
 
 
 @dataclass(frozen=True)
@@ -472,14 +473,33 @@ def _contract_chance(age: int, disability: str) -> float:
     return 0.6 if age < ADULT_AGE else 0.55
 
 
-def _staff_name(rng: random.Random, used: set[str]) -> str:
+def _staff_person(
+    rng: random.Random, used: set[str], ages: tuple[int, int] = (26, 56), male: float = 0.45
+) -> tuple[str, str]:
+    """A unique (name, sex) for a member of staff aged within ``ages``."""
     while True:
-        age = rng.randint(26, 56)
-        sex = MALE if rng.random() < 0.45 else FEMALE
+        age = rng.randint(*ages)
+        sex = MALE if rng.random() < male else FEMALE
         name = _surname(rng) + _given_name(rng, REFERENCE_DATE.year - age, sex)
         if name not in used:
             used.add(name)
-            return name
+            return name, sex
+
+
+def _staff_user(
+    rng: random.Random,
+    used: set[str],
+    username: str,
+    role: str,
+    *,
+    is_superuser: bool = False,
+    team: int | None = None,
+    is_lead: bool = False,
+) -> UserSpec:
+    name, sex = _staff_person(rng, used)
+    return UserSpec(
+        username, name, (role,), is_superuser=is_superuser, team=team, is_lead=is_lead, sex=sex
+    )
 
 
 # ---- the whole community ------------------------------------------------------------------
@@ -489,8 +509,8 @@ def _staff(seed: int) -> tuple[list[TeamSpec], list[UserSpec], list[list[str]]]:
     rng = random.Random(f"careloop-demo/{seed}/staff")
     used: set[str] = set()
     users = [
-        UserSpec("admin", _staff_name(rng, used), (Role.SYSTEM_ADMIN.value,), is_superuser=True),
-        UserSpec("director", _staff_name(rng, used), (Role.CENTRE_DIRECTOR.value,)),
+        _staff_user(rng, used, "admin", Role.SYSTEM_ADMIN.value, is_superuser=True),
+        _staff_user(rng, used, "director", Role.CENTRE_DIRECTOR.value),
     ]
     teams: list[TeamSpec] = []
     team_doctors: list[list[str]] = []
@@ -499,32 +519,19 @@ def _staff(seed: int) -> tuple[list[TeamSpec], list[UserSpec], list[list[str]]]:
         usernames = []
         for d in range(doctors):
             doctor += 1
-            name = _staff_name(rng, used)
-            if d == 0:
-                teams.append(TeamSpec(f"{name}家庭医生团队"))
-            users.append(
-                UserSpec(
-                    f"doctor{doctor}",
-                    name,
-                    (Role.FAMILY_DOCTOR.value,),
-                    team=t,
-                    is_lead=d == 0,
-                )
+            user = _staff_user(
+                rng, used, f"doctor{doctor}", Role.FAMILY_DOCTOR.value, team=t, is_lead=d == 0
             )
-            usernames.append(f"doctor{doctor}")
+            if d == 0:
+                teams.append(TeamSpec(f"{user.name}家庭医生团队"))
+            users.append(user)
+            usernames.append(user.username)
         team_doctors.append(usernames)
         for _ in range(nurses):
             nurse += 1
-            users.append(
-                UserSpec(f"nurse{nurse}", _staff_name(rng, used), (Role.NURSE.value,), team=t)
-            )
+            users.append(_staff_user(rng, used, f"nurse{nurse}", Role.NURSE.value, team=t))
         users.append(
-            UserSpec(
-                f"health_manager{t + 1}",
-                _staff_name(rng, used),
-                (Role.HEALTH_MANAGER.value,),
-                team=t,
-            )
+            _staff_user(rng, used, f"health_manager{t + 1}", Role.HEALTH_MANAGER.value, team=t)
         )
     special = {
         Role.RESIDENT,
@@ -536,7 +543,7 @@ def _staff(seed: int) -> tuple[list[TeamSpec], list[UserSpec], list[list[str]]]:
     }
     for role in Role:
         if role not in special:
-            users.append(UserSpec(f"{role.value}1", _staff_name(rng, used), (role.value,)))
+            users.append(_staff_user(rng, used, f"{role.value}1", role.value))
     return teams, users, team_doctors
 
 

@@ -23,21 +23,20 @@ nothing and reports what is there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from careloop.core import audit, clock, crypto
 from careloop.core.errors import ConflictError
 from careloop.core.models import AuditEvent, Community, User
 from careloop.core.roles import Role
+from careloop.demo.bulk import bulk_create as _bulk_create
 from careloop.demo.generator import (
     COMMUNITY_CODE,
     COMMUNITY_NAME,
@@ -48,6 +47,8 @@ from careloop.demo.generator import (
     demo_usernames,
     generate,
 )
+from careloop.demo.health_loader import health_counts, write_health
+from careloop.demo.supply_loader import supply_counts, write_supply
 from careloop.residents.models import (
     CareContract,
     CareTeam,
@@ -59,7 +60,6 @@ from careloop.residents.models import (
 )
 
 LOADED_ACTION = "careloop.demo.loaded"
-BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def _write(demo: DemoCommunity, community: Community, password: str) -> dict[str
         for link in demo.guardians
     ]
     _bulk_create(GuardianLink, links)
-    return {
+    counts = {
         "residents": len(residents),
         "households": len(households),
         "care_teams": len(teams),
@@ -229,26 +229,9 @@ def _write(demo: DemoCommunity, community: Community, password: str) -> dict[str
         "guardian_links": len(links),
         "users": len(users),
     }
-
-
-def _bulk_create(model: type[models.Model], objs: Sequence[Any], key: str = "") -> None:
-    """``bulk_create`` in batches; on a database that cannot return the new keys from a bulk
-    insert, read them back by the unique ``key`` so later rows can point at these."""
-    model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
-    if key and objs and objs[0].pk is None:
-        values = [getattr(obj, key) for obj in objs]
-        pks: dict[Any, int] = {}
-        for chunk in _chunks(values, 500):
-            pks.update(
-                model._default_manager.filter(**{f"{key}__in": chunk}).values_list(key, "pk")
-            )
-        for obj in objs:
-            obj.pk = pks[getattr(obj, key)]
-
-
-def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+    counts.update(write_supply(demo, community, users, residents))
+    counts.update(write_health(demo, demo.seed, residents))
+    return counts
 
 
 def _one_year_after(day: date) -> date:
@@ -272,6 +255,8 @@ def _existing(community: Community) -> LoadResult:
         ).count(),
         "guardian_links": GuardianLink.objects.filter(dependant__community=community).count(),
         "users": User.objects.filter(community=community).count(),
+        **supply_counts(community),
+        **health_counts(community),
     }
     seed = event.detail.get("seed") if event is not None else None
     wanted = demo_usernames(seed if isinstance(seed, int) else DEFAULT_SEED)

@@ -12,17 +12,23 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from careloop.catalogue.models import Enrolment, Organisation, Provider, Slot, WeeklySchedule
 from careloop.core.errors import DomainError
 from careloop.core.models import User
 from careloop.core.roles import Role
 from careloop.demo.generator import DEFAULT_RESIDENTS, DEFAULT_SEED
 from careloop.demo.loader import LoadResult, load
+from careloop.observations.models import Alert, Device, Observation
 from careloop.residents.models import (
     CareContract,
     CareTeam,
     GuardianLink,
     Household,
+    Medication,
+    QuestionnaireResponse,
     Resident,
+    ResidentCondition,
+    ResidentTag,
 )
 
 # Count keys of LoadResult.counts, labelled with the models' (translated) plural names.
@@ -33,13 +39,29 @@ COUNT_LABELS = (
     ("care_contracts", CareContract),
     ("guardian_links", GuardianLink),
     ("users", User),
+    ("organisations", Organisation),
+    ("providers", Provider),
+    ("weekly_schedules", WeeklySchedule),
+    ("slots", Slot),
+    ("enrolments", Enrolment),
+    ("conditions", ResidentCondition),
+    ("medications", Medication),
+    ("questionnaire_responses", QuestionnaireResponse),
+    ("profile_tags", ResidentTag),
+    ("devices", Device),
+    ("readings", Observation),
+    ("open_alerts", Alert),  # all open when loaded
 )
 
 
 class Command(BaseCommand):
     help = (
         "Load the deterministic synthetic demo community (residents, households, care teams, "
-        "contracts and one login per role). Idempotent: a second run writes nothing."
+        "contracts and one login per role), its supply side (organisations, providers, "
+        "weekly schedules, slots for four weeks, package enrolments) and its health data "
+        "(conditions, medications, lifestyle answers, profile tags, wristbands and other "
+        "devices with 30 days of readings, open alerts). Idempotent: a second run writes "
+        "nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -88,7 +110,8 @@ class Command(BaseCommand):
     def _counts(self, result: LoadResult) -> None:
         for key, model in COUNT_LABELS:
             label = str(model._meta.verbose_name_plural)
-            self.stdout.write(f"  {label:<16} {result.counts.get(key, 0):>8,}")
+            pad = " " * max(18 - _width(label), 1)
+            self.stdout.write(f"  {label}{pad}{result.counts.get(key, 0):>8,}")
 
     def _logins(self, result: LoadResult) -> None:
         """One line per role; several logins of a role show as a range (doctor1 … doctor12)."""
