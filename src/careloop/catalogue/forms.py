@@ -16,9 +16,11 @@ from careloop.catalogue.models import (
     DeliveryMode,
     EligibilitySex,
     ExceptionReason,
+    FrequencyUnit,
     Language,
     LifeGroup,
     Organisation,
+    OrganisationKind,
     Package,
     Provider,
     ProviderKind,
@@ -30,6 +32,7 @@ from careloop.catalogue.models import (
     Weekday,
 )
 from careloop.core.errors import DomainError
+from careloop.core.models import Community
 
 ANY = [("", _("All"))]
 CENT = Decimal("0.01")
@@ -165,6 +168,189 @@ class ServiceForm(BaseForm):
         data = dict(self.cleaned_data)
         data["price_fen"] = fen(data.pop("price_yuan"))
         data["insurance_covered_fen"] = fen(data.pop("insurance_yuan"))
+        return data
+
+
+# ---- packages ------------------------------------------------------------------------------
+
+
+class PackageForm(BaseForm):
+    """The editable fields of a package; ``code`` only when adding one."""
+
+    code = forms.CharField(
+        label=_("Code"), max_length=60, help_text=_("For example elderly.local_extra.")
+    )
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=100)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=120, required=False)
+    description_zh = forms.CharField(
+        label=_("Description (Chinese)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    description_en = forms.CharField(
+        label=_("Description (English)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    group = forms.ChoiceField(label=_("Life-cycle group"), choices=LifeGroup.choices)
+    min_age = forms.IntegerField(label=_("Minimum age"), required=False, min_value=0)
+    max_age = forms.IntegerField(label=_("Maximum age"), required=False, min_value=0)
+    sex = forms.ChoiceField(label=_("Sex"), choices=EligibilitySex.choices, required=False)
+    required_tags = forms.MultipleChoiceField(
+        label=_("Only for residents tagged"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["code"]
+        self.fields["required_tags"].choices = code_choices(Tag.objects.all())
+
+    @classmethod
+    def for_package(cls, package: Package) -> PackageForm:
+        initial = {
+            name: getattr(package, name) for name in cls.base_fields if hasattr(package, name)
+        }
+        initial["required_tags"] = [t.code for t in package.required_tags.all()]
+        return cls(initial=initial, editing=True)
+
+    def changes(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("code", None)
+        return data
+
+
+class PackageItemForm(BaseForm):
+    """One row of the items editor: a service, due every N units. A row without a service
+    (or ticked "Remove") is left out."""
+
+    service = forms.ChoiceField(label=_("Service"), required=False)
+    interval_count = forms.IntegerField(
+        label=_("Every"), required=False, min_value=0, widget=forms.NumberInput(attrs={"size": 3})
+    )
+    interval_unit = forms.ChoiceField(
+        label=_("Unit"), choices=FrequencyUnit.choices, initial=FrequencyUnit.MONTH
+    )
+
+    def __init__(self, *args: Any, service_choices: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", "—"), *service_choices]
+
+
+BasePackageItemFormSet = forms.formset_factory(PackageItemForm, extra=3, can_delete=True)
+
+
+class PackageItemFormSet(BasePackageItemFormSet):  # type: ignore[misc,valid-type]
+    """The items of a package as rows; three empty rows let an editor add items without
+    JavaScript (saving shows three more)."""
+
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        return "items"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        choices = code_choices(Service.objects.only("code", "name_zh"))
+        kwargs.setdefault("form_kwargs", {})["service_choices"] = choices
+        super().__init__(*args, **kwargs)
+        self.row_forms: list[forms.Form] = []
+
+    @classmethod
+    def for_package(cls, package: Package | None, data: Any = None) -> PackageItemFormSet:
+        if data is not None:
+            return cls(data)
+        items = package.items.select_related("service") if package is not None else []
+        initial = [
+            {
+                "service": item.service.code,
+                "interval_count": item.interval_count,
+                "interval_unit": item.interval_unit,
+            }
+            for item in items
+        ]
+        return cls(initial=initial)
+
+    def rows(self) -> list[tuple[str, int | None, str]]:
+        """The rows for ``set_package_items``; ``row_forms`` keeps which form each came from."""
+        self.row_forms = []
+        rows = []
+        for form in self.forms:
+            data = form.cleaned_data
+            if not data or data.get("DELETE") or not data.get("service"):
+                continue
+            self.row_forms.append(form)
+            rows.append((data["service"], data.get("interval_count"), data["interval_unit"]))
+        return rows
+
+    def apply_domain_error(self, error: DomainError) -> bool:
+        """Put ``items.<row>.<field>`` errors on their rows; True if any was placed."""
+        placed = False
+        for key, messages in error.fields.items():
+            parts = key.split(".")
+            if len(parts) != 3 or parts[0] != "items" or not parts[1].isdigit():
+                continue
+            index = int(parts[1])
+            if index < len(self.row_forms):
+                form = self.row_forms[index]
+                for message in messages:
+                    form.add_error(parts[2] if parts[2] in form.fields else None, str(message))
+                    placed = True
+        return placed
+
+
+# ---- organisations -------------------------------------------------------------------------
+
+
+class OrganisationForm(BaseForm):
+    """An organisation; ``code`` (and, for a superuser, the managing community) only when
+    adding one."""
+
+    code = forms.CharField(
+        label=_("Code"), max_length=60, help_text=_("For example east.volunteers.")
+    )
+    community = forms.ModelChoiceField(
+        label=_("Managed by community"),
+        queryset=Community.objects.none(),
+        required=False,
+        help_text=_("Empty: only system administrators manage it."),
+    )
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=100)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=120, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    latitude = forms.DecimalField(
+        label=_("Latitude"), required=False, max_digits=9, decimal_places=6
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude"), required=False, max_digits=9, decimal_places=6
+    )
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(
+        self, *args: Any, editing: bool = False, communities: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["code"]
+        else:
+            del self.fields["active"]  # a new organisation is active
+        if editing or communities is None:
+            del self.fields["community"]
+        else:
+            self.fields["community"].queryset = communities
+
+    @classmethod
+    def for_organisation(cls, organisation: Organisation) -> OrganisationForm:
+        initial = {
+            name: getattr(organisation, name)
+            for name in cls.base_fields
+            if hasattr(organisation, name)
+        }
+        return cls(initial=initial, editing=True)
+
+    def changes(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("code", None)
+        data.pop("community", None)
         return data
 
 

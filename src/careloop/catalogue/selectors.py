@@ -95,10 +95,13 @@ def get_service(user: User | None, code: str) -> Service:
     return service
 
 
-def browse_packages(user: User | None, *, group: str = "") -> QuerySet[Package]:
+def browse_packages(
+    user: User | None, *, group: str = "", include_inactive: bool = False
+) -> QuerySet[Package]:
     if not can_read_catalogue(user):
         return Package.objects.none()
-    packages = Package.objects.filter(active=True).prefetch_related(
+    packages = Package.objects.all() if include_inactive else Package.objects.filter(active=True)
+    packages = packages.prefetch_related(
         "required_tags",
         Prefetch(
             "items",

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,6 +29,9 @@ from careloop.catalogue.forms import (
     ExcelImportForm,
     GenerateSlotsForm,
     LeaveForm,
+    OrganisationForm,
+    PackageForm,
+    PackageItemFormSet,
     ProviderForm,
     ServiceFilterForm,
     ServiceForm,
@@ -38,6 +42,7 @@ from careloop.catalogue.models import (
     Category,
     Enrolment,
     EnrolmentStatus,
+    Package,
     PackageItem,
     Provider,
     PublicHoliday,
@@ -47,7 +52,7 @@ from careloop.catalogue.models import (
 from careloop.catalogue.permissions import can_edit_catalogue, can_manage_organisation
 from careloop.core import clock
 from careloop.core.errors import DomainError, ForbiddenError, NotFoundError
-from careloop.core.models import User
+from careloop.core.models import Community, User
 from careloop.core.views import (
     can_use_console,
     can_use_workbench,
@@ -176,19 +181,159 @@ def service_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @page_access(is_staff)
 def package_list(request: HttpRequest) -> HttpResponse:
-    packages = selectors.browse_packages(request.user)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    packages = selectors.browse_packages(user, include_inactive=can_edit_catalogue(user))
     context = {"packages": packages, **page_chrome(request)}
     return render(request, "catalogue/package_list.html", context)
+
+
+def _save_package(
+    user: User, package: Package | None, form: PackageForm, items: PackageItemFormSet
+) -> Package:
+    """Fields and items in one transaction: an error in either writes nothing."""
+    with transaction.atomic():
+        if package is None:
+            fields = form.changes()
+            package = services.create_package(
+                actor=user,
+                code=form.cleaned_data["code"],
+                name_zh=fields.pop("name_zh"),
+                group=fields.pop("group"),
+                **fields,
+            )
+        else:
+            package = services.update_package(actor=user, package=package, changes=form.changes())
+        services.set_package_items(actor=user, package=package, items=items.rows())
+    return package
+
+
+def _package_form_page(request: HttpRequest, package: Package | None) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not can_edit_catalogue(user):
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = PackageForm(request.POST, editing=package is not None)
+        items = PackageItemFormSet.for_package(package, request.POST)
+        if form.is_valid() and items.is_valid():
+            try:
+                package = _save_package(user, package, form, items)
+            except ForbiddenError:
+                raise PermissionDenied from None
+            except DomainError as error:
+                placed = items.apply_domain_error(error)
+                rest = {k: v for k, v in error.fields.items() if not k.startswith("items.")}
+                if rest or not placed:
+                    apply_domain_error(form, DomainError(error.code, error.message, fields=rest))
+            else:
+                messages.success(request, _("The package is saved."))
+                return redirect("catalogue:package_edit", code=package.code)
+        status = 400
+    elif package is None:
+        form = PackageForm()
+        items = PackageItemFormSet.for_package(None)
+    else:
+        form = PackageForm.for_package(package)
+        items = PackageItemFormSet.for_package(package)
+    context = {"form": form, "items": items, "package": package, **page_chrome(request)}
+    return render(request, "catalogue/package_form.html", context, status=status)
+
+
+@page_access(is_staff)
+def package_new(request: HttpRequest) -> HttpResponse:
+    return _package_form_page(request, None)
+
+
+@page_access(is_staff)
+def package_edit(request: HttpRequest, code: str) -> HttpResponse:
+    package = Package.objects.filter(code=code).first()
+    if package is None:
+        raise Http404(str(_("No such package.")))
+    return _package_form_page(request, package)
+
+
+def _may_add_organisations(user: User) -> bool:
+    return user.is_superuser or (can_edit_catalogue(user) and user.community_id is not None)
 
 
 @page_access(is_staff)
 def organisation_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    organisations = selectors.organisations_visible_to(user).prefetch_related(
-        Prefetch("providers", queryset=Provider.objects.only("id", "organisation_id", "active"))
+    organisations = list(
+        selectors.organisations_visible_to(user).prefetch_related(
+            Prefetch("providers", queryset=Provider.objects.only("id", "organisation_id", "active"))
+        )
     )
-    context = {"organisations": organisations, **page_chrome(request)}
+    for organisation in organisations:
+        organisation.can_manage = can_manage_organisation(user, organisation)  # type: ignore[attr-defined]
+    context = {
+        "organisations": organisations,
+        "can_add_organisations": _may_add_organisations(user),
+        **page_chrome(request),
+    }
     return render(request, "catalogue/organisation_list.html", context)
+
+
+@page_access(is_staff)
+def organisation_new(request: HttpRequest) -> HttpResponse:
+    """A superuser picks the managing community (or none); an editor adds to their own."""
+    user: User = request.user  # type: ignore[assignment]
+    if not _may_add_organisations(user):
+        raise PermissionDenied
+    communities = Community.objects.all() if user.is_superuser else None
+    form = OrganisationForm(request.POST or None, communities=communities)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = {k: "" if v is None else v for k, v in form.changes().items()}
+            community = form.cleaned_data.get("community") if user.is_superuser else None
+            try:
+                services.create_organisation(
+                    actor=user,
+                    code=form.cleaned_data["code"],
+                    community=community or (None if user.is_superuser else user.community),
+                    **data,
+                )
+            except ForbiddenError:
+                raise PermissionDenied from None
+            except DomainError as error:
+                apply_domain_error(form, error)
+            else:
+                messages.success(request, _("The organisation is added."))
+                return redirect("catalogue:organisations")
+        status = 400
+    context = {"form": form, "organisation": None, **page_chrome(request)}
+    return render(request, "catalogue/organisation_form.html", context, status=status)
+
+
+@page_access(is_staff)
+def organisation_edit(request: HttpRequest, code: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    organisation = selectors.organisations_visible_to(user).filter(code=code).first()
+    if organisation is None:
+        raise Http404(str(_("No such organisation.")))
+    if not can_manage_organisation(user, organisation):
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = OrganisationForm(request.POST, editing=True)
+        if form.is_valid():
+            try:
+                services.update_organisation(
+                    actor=user, organisation=organisation, changes=form.changes()
+                )
+            except ForbiddenError:
+                raise PermissionDenied from None
+            except DomainError as error:
+                apply_domain_error(form, error)
+            else:
+                messages.success(request, _("The organisation is saved."))
+                return redirect("catalogue:organisations")
+        status = 400
+    else:
+        form = OrganisationForm.for_organisation(organisation)
+    context = {"form": form, "organisation": organisation, **page_chrome(request)}
+    return render(request, "catalogue/organisation_form.html", context, status=status)
 
 
 # ---- providers ----------------------------------------------------------------------------

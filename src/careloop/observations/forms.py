@@ -8,6 +8,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from careloop.observations.models import DeviceKind
+
 
 class BloodPressureForm(forms.Form):
     """A resident's blood pressure typed in by hand. ``entry`` is a fresh id per form shown:
@@ -37,3 +39,22 @@ class BloodPressureForm(forms.Form):
     def identifier(self) -> str:
         entry = self.cleaned_data.get("entry")
         return f"web-{entry}" if entry else ""
+
+
+class DeviceForm(forms.Form):
+    """A measuring device registered to a resident on the workbench record. Lengths and the
+    serial's uniqueness are checked by ``services.register_device``."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=DeviceKind.choices)
+    serial = forms.CharField(
+        label=_("Serial number"),
+        required=False,
+        help_text=_("As printed on the device; leave empty if it has none."),
+        widget=forms.TextInput(attrs={"maxlength": 64, "autocomplete": "off"}),
+    )
+    label = forms.CharField(
+        label=_("Label"),
+        required=False,
+        help_text=_("A name to tell the resident's devices apart, such as “bedroom”."),
+        widget=forms.TextInput(attrs={"maxlength": 100, "autocomplete": "off"}),
+    )

@@ -14,6 +14,16 @@ urlpatterns = [
         views.acknowledge,
         name="acknowledge",
     ),
+    path(
+        "w/residents/<str:public_id>/devices/",
+        views.register_device,
+        name="register_device",
+    ),
+    path(
+        "w/residents/<str:public_id>/devices/<str:device_id>/revoke/",
+        views.revoke_device,
+        name="revoke_device",
+    ),
     # plotly.js from the installed Python package (versioned URL, cached for a year).
     path("assets/plotly.min.js", views.plotly_js, name="plotly_js"),
 ]

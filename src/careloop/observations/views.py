@@ -1,6 +1,7 @@
-"""Observation pages: the health panels of the workbench record (profile, alerts, charts),
-acknowledging an alert, the workbench alert queue (/w/alerts/), the resident's "my readings"
-with a blood pressure form (/r/readings/), and plotly.js served from the installed package."""
+"""Observation pages: the health panels of the workbench record (profile, alerts, charts,
+devices), acknowledging an alert, registering a device (its token shown once) and revoking it,
+the workbench alert queue (/w/alerts/), the resident's "my readings" with a blood pressure form
+(/r/readings/), and plotly.js served from the installed package."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -27,8 +29,15 @@ from careloop.core.errors import DomainError, NotFoundError
 from careloop.core.models import User
 from careloop.core.views import chrome, is_resident, page_access
 from careloop.observations import charts, codes, selectors, services
-from careloop.observations.forms import BloodPressureForm
-from careloop.observations.models import ACTIVE_STATUSES, Alert, AlertStatus, Observation, Source
+from careloop.observations.forms import BloodPressureForm, DeviceForm
+from careloop.observations.models import (
+    ACTIVE_STATUSES,
+    Alert,
+    AlertStatus,
+    Device,
+    Observation,
+    Source,
+)
 from careloop.residents import profile_selectors
 from careloop.residents import selectors as resident_selectors
 from careloop.residents.forms import apply_domain_error
@@ -53,6 +62,10 @@ def can_handle_alerts(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.has_role(*EDITOR_ROLES))
 
 
+def can_manage_devices(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.has_role(*EDITOR_ROLES))
+
+
 def most_pressing_first(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     """Open before acknowledged, then the most severe, then the newest."""
     return alerts.order_by(STATUS_ORDER, -SEVERITY_ORDER, "-last_triggered_at", "-id")
@@ -67,8 +80,8 @@ def chart_days(request: HttpRequest) -> int:
 
 
 def record_health(request: HttpRequest, resident: Resident) -> dict[str, Any]:
-    """Profile, active alerts and chart data of a resident the caller has already opened
-    through the scoped selector (so no second audited read)."""
+    """Profile, active alerts, chart data and devices of a resident the caller has already
+    opened through the scoped selector (so no second audited read)."""
     user: User = request.user  # type: ignore[assignment]
     days = chart_days(request)
     until = clock.now()
@@ -90,6 +103,10 @@ def record_health(request: HttpRequest, resident: Resident) -> dict[str, Any]:
         "chart_days": days,
         "chart_choices": CHART_DAYS,
         "has_readings": bool(data["bp"]["x"] or data["glucose"]["x"] or data["steps"]["x"]),
+        # Devices are shown to editors only (the panel checks ``can_manage_devices``).
+        "can_manage_devices": can_manage_devices(user),
+        "devices": Device.objects.filter(resident=resident).order_by("-registered_at", "-id"),
+        "device_form": DeviceForm(),
     }
 
 
@@ -112,6 +129,81 @@ def acknowledge(request: HttpRequest, public_id: str, alert_id: str) -> HttpResp
     ):
         target = reverse("residents:detail", args=[public_id]) + "#alerts"
     return redirect(target)
+
+
+# ---- devices of a resident: register (token shown once) and revoke ------------------------
+
+
+def device_endpoints(request: HttpRequest) -> dict[str, str]:
+    """Where a device sends its readings (absolute URLs for the setup instructions)."""
+    return {
+        "api_url": request.build_absolute_uri(reverse("api:post_observations")),
+        "fhir_url": request.build_absolute_uri(reverse("fhir:type", args=["Observation"])),
+    }
+
+
+@require_POST
+@page_access(can_manage_devices)
+def register_device(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Register a device and show its token in this response only: it is never stored, put
+    in a URL or the session, so it cannot be shown again."""
+    user: User = request.user  # type: ignore[assignment]
+    # Not the audited ``get_resident_for``: a refused form writes nothing at all (the service
+    # checks the scope and role again and audits the registration).
+    resident = resident_selectors.residents_visible_to(user).filter(public_id=public_id).first()
+    if resident is None:
+        raise Http404(str(_("No such resident.")))
+    form = DeviceForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = services.register_device(actor=user, resident=resident, **form.cleaned_data)
+        except NotFoundError:
+            raise Http404(str(_("No such resident."))) from None
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            context = {
+                "resident": resident,
+                "device": issued.device,
+                "token": issued.key,
+                **device_endpoints(request),
+                **workbench_chrome(request, "residents"),
+            }
+            response = render(request, "observations/device_issued.html", context, status=201)
+            add_never_cache_headers(response)
+            return response
+    context = {"resident": resident, "form": form, **workbench_chrome(request, "residents")}
+    return render(request, "observations/device_register.html", context, status=400)
+
+
+@require_POST
+@page_access(can_manage_devices)
+def revoke_device(request: HttpRequest, public_id: str, device_id: str) -> HttpResponse:
+    """Revoke a device in two POSTs: the panel's button asks for confirmation, the
+    confirmation (``confirm=1``) revokes."""
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        device = selectors.get_device_for(user, device_id)
+    except NotFoundError:
+        raise Http404(str(_("No such device."))) from None
+    if device.resident.public_id != public_id:
+        raise Http404(str(_("No such device.")))
+    if request.POST.get("confirm") != "1":
+        context = {
+            "resident": device.resident,
+            "device": device,
+            **workbench_chrome(request, "residents"),
+        }
+        return render(request, "observations/device_revoke.html", context)
+    try:
+        services.revoke_device(actor=user, device=device)
+    except NotFoundError:
+        raise Http404(str(_("No such device."))) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The device is revoked: its token no longer works."))
+    return redirect(reverse("residents:detail", args=[public_id]) + "#devices")
 
 
 # ---- workbench alert queue /w/alerts/ -----------------------------------------------------

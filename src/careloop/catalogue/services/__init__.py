@@ -7,12 +7,20 @@ from careloop.catalogue.services.catalogue import (
     load_holidays,
     update_service,
 )
-from careloop.catalogue.services.packages import end_enrolment, enrol_resident, record_delivery
+from careloop.catalogue.services.packages import (
+    create_package,
+    end_enrolment,
+    enrol_resident,
+    record_delivery,
+    set_package_items,
+    update_package,
+)
 from careloop.catalogue.services.providers import (
     create_organisation,
     create_provider,
     create_referral_agreement,
     record_provider_rating,
+    update_organisation,
     update_provider,
 )
 from careloop.catalogue.services.schedules import (
@@ -26,8 +34,9 @@ from careloop.catalogue.services.schedules import (
 
 __all__ = [
     "GenerationResult", "add_schedule_exception", "book_slot", "cancel_booking",
-    "create_organisation", "create_provider", "create_referral_agreement", "create_service",
-    "create_specialist_session", "create_weekly_schedule", "end_enrolment", "end_weekly_schedule",
-    "enrol_resident", "generate_slots", "load_catalogue", "load_holidays", "record_delivery",
-    "record_provider_rating", "update_provider", "update_service",
+    "create_organisation", "create_package", "create_provider", "create_referral_agreement",
+    "create_service", "create_specialist_session", "create_weekly_schedule", "end_enrolment",
+    "end_weekly_schedule", "enrol_resident", "generate_slots", "load_catalogue", "load_holidays",
+    "record_delivery", "record_provider_rating", "set_package_items", "update_organisation",
+    "update_package", "update_provider", "update_service",
 ]  # fmt: skip

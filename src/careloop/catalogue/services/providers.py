@@ -124,6 +124,60 @@ def create_organisation(
     return organisation
 
 
+ORGANISATION_EDITABLE = frozenset(
+    {"name_zh", "name_en", "kind", "address", "phone", "latitude", "longitude", "active"}
+)
+ORGANISATION_LIMITS = {"name_zh": 100, "name_en": 120, "address": 200, "phone": 30}
+
+
+def _clean_organisation(data: dict[str, Any], errors: Errors) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for name, limit in ORGANISATION_LIMITS.items():
+        if name in data:
+            cleaned[name] = str(data[name] or "").strip()
+            if len(cleaned[name]) > limit:
+                _add(errors, name, _("Enter at most %(limit)s characters.") % {"limit": limit})
+    if "name_zh" in cleaned and not cleaned["name_zh"]:
+        _add(errors, "name_zh", _("Enter the Chinese name."))
+    if "kind" in data:
+        if data["kind"] not in OrganisationKind.values:
+            _add(errors, "kind", _("Choose a value from the list."))
+        cleaned["kind"] = data["kind"]
+    for name, limit in (("latitude", 90), ("longitude", 180)):
+        if name in data:
+            cleaned[name] = _coordinate(data[name], limit, name, errors)
+    if "active" in data:
+        cleaned["active"] = bool(data["active"])
+    return cleaned
+
+
+def update_organisation(
+    *, actor: User, organisation: Organisation, changes: dict[str, Any]
+) -> Organisation:
+    """Change some fields of an organisation (its ``code`` and community never change)."""
+    require_organisation_manager(actor, organisation)
+    errors: Errors = {}
+    for name in changes:
+        if name not in ORGANISATION_EDITABLE:
+            _add(errors, name, _("This field cannot be changed here."))
+    cleaned = _clean_organisation(
+        {k: v for k, v in changes.items() if k in ORGANISATION_EDITABLE}, errors
+    )
+    _raise_if(errors)
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        for name, value in cleaned.items():
+            setattr(organisation, name, value)
+        organisation.save()
+        audit.record(
+            actor=actor,
+            action="careloop.catalogue.organisation_updated",
+            obj=organisation,
+            detail={"fields": sorted(changes)},
+        )
+    return organisation
+
+
 def _clean_provider(data: dict[str, Any], errors: Errors) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     if "name" in data:
