@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "careloop.observations",
     "careloop.fhir",
     "careloop.catalogue",
+    "careloop.matching",
+    "careloop.demands",
     "careloop.demo",
 ]
 

@@ -46,13 +46,21 @@ ALERT_MAX_AGE = timedelta(days=7)
 RULE_EDITOR_ROLES = (Role.CENTRE_DIRECTOR, Role.SYSTEM_ADMIN)
 
 
-def on_alert_opened(alert: Alert) -> None:
-    """Called in the same transaction each time a new alert (episode) opens.
+def on_alerts_opened(alerts: list[Alert]) -> None:
+    """Called once per batch of newly opened alerts (episodes), in the same transaction:
+    files their device-alert demands (``demands.services.file_alert_demands``, the alert's
+    severity as the SLA tier) in bulk, so alerts and demands commit together, then calls
+    ``on_alert_opened`` for each."""
+    from careloop.demands.services import file_alert_demands  # no import cycle at load time
 
-    The hook for the demand intake: the demand issue files a device-triggered demand here
-    (``demands.services.file_demand(channel="device", …)``) with the alert's severity as its
-    SLA tier, so an alert and its demand commit together. It does nothing yet.
-    """
+    file_alert_demands(alerts)
+    for alert in alerts:
+        on_alert_opened(alert)
+
+
+def on_alert_opened(alert: Alert) -> None:
+    """Called in the same transaction each time a new alert (episode) opens, after its
+    demand was filed (``on_alerts_opened``). A per-alert extension point; does nothing."""
     return None
 
 
@@ -198,7 +206,7 @@ def _open(
 ) -> list[Alert]:
     """Insert new episodes in one statement; if another transaction opened one of them first
     (the unique constraint), go one by one and join the episodes that exist. One audit event
-    lists the alerts opened; ``on_alert_opened`` runs for each."""
+    lists the alerts opened; ``on_alerts_opened`` files their demands."""
     opened: list[Alert] = []
     joined: list[Alert] = []
     try:
@@ -245,8 +253,7 @@ def _open(
                 ]
             },
         )
-    for alert in opened:
-        on_alert_opened(alert)
+    on_alerts_opened(opened)
     return opened + joined
 
 

@@ -1,0 +1,49 @@
+"""Permission-scoped reads of demands: every read of a demand goes through here."""
+
+from __future__ import annotations
+
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from careloop.core.errors import NotFoundError
+from careloop.core.models import User
+from careloop.demands.models import OPEN_STATUSES, WAITING_STATUSES, Demand, DemandTier
+from careloop.residents.selectors import residents_visible_to
+
+TIER_ORDER = {DemandTier.CRITICAL: 0, DemandTier.URGENT: 1, DemandTier.ROUTINE: 2}
+
+
+def demands_visible_to(user: User) -> QuerySet[Demand]:
+    """Demands of the residents ``user`` sees: a resident's own and their dependants', the
+    care team's residents' for a clinician, the community's for directors."""
+    return Demand.objects.select_related(
+        "resident", "service", "filed_by", "accepted_by", "booking__slot"
+    ).filter(resident__in=residents_visible_to(user).values("pk"))
+
+
+def get_demand_for(user: User, public_id: str) -> Demand:
+    demand = demands_visible_to(user).filter(public_id=public_id).first()
+    if demand is None:
+        raise NotFoundError("demands.not_found", _("No such demand."))
+    return demand
+
+
+def clinician_queue(user: User) -> QuerySet[Demand]:
+    """Open demands ``user`` sees, critical first, then urgent, then routine; within a tier
+    by the next deadline (respond-by while nobody accepted it, match-by after)."""
+    return (
+        demands_visible_to(user)
+        .filter(status__in=OPEN_STATUSES)
+        .annotate(
+            tier_rank=Case(
+                *[When(tier=tier, then=Value(rank)) for tier, rank in TIER_ORDER.items()],
+                default=Value(9),
+                output_field=IntegerField(),
+            ),
+            due_at=Case(
+                When(status__in=WAITING_STATUSES, then=F("due_respond_at")),
+                default=F("due_match_at"),
+            ),
+        )
+        .order_by("tier_rank", "due_at", "id")
+    )
