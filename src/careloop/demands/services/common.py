@@ -44,7 +44,7 @@ def _clean_key(idempotency_key: str | None) -> str:
 
 def _locked(demand: Demand) -> Demand:
     return (
-        Demand.objects.select_for_update()
+        Demand.objects.select_for_update(of=("self",))
         .select_related("resident", "service", "booking")
         .get(pk=demand.pk)
     )
