@@ -40,7 +40,7 @@ migrate: install
 	$(CARELOOP) migrate --no-input -v 0
 
 demo: migrate
-	$(CARELOOP) demo --residents $(DEMO_RESIDENTS) --seed $(DEMO_SEED)
+	$(CARELOOP) demo --residents $(DEMO_RESIDENTS) --seed $(DEMO_SEED) --analyse
 
 run: demo
 	$(CARELOOP) collectstatic --no-input -v 0

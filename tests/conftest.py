@@ -130,7 +130,7 @@ def cast(db) -> Cast:
 def restore_migration_data() -> None:
     """A transactional test (live server, browser) ends by flushing every table, the rows the
     data migrations wrote included. Put back what the cast and the pages rely on: role groups
-    and the default alert rules."""
+    the default alert rules, the service catalogue and the holiday table."""
     import importlib
 
     from django.apps import apps
@@ -139,3 +139,17 @@ def restore_migration_data() -> None:
         Group.objects.get_or_create(name=str(role))
     rules = importlib.import_module("careloop.observations.migrations.0002_default_alert_rules")
     rules.add_rules(apps, None)
+    from careloop.catalogue import services as catalogue_services
+    from careloop.catalogue.models import PublicHoliday, Service
+
+    if not Service.objects.exists():
+        catalogue_services.load_catalogue(actor=None)
+    if not PublicHoliday.objects.exists():
+        catalogue_services.load_holidays(actor=None)
+
+
+@pytest.fixture
+def migration_data(transactional_db) -> None:
+    """For tests whose rows must be committed (two connections, a live server): put back
+    what the flush of earlier transactional tests removed."""
+    restore_migration_data()

@@ -7,9 +7,11 @@ CSRF token for unsafe methods), unless it says ``auth=None``. Every error body i
 
 from ninja import NinjaAPI
 
+from careloop.analytics.api import router as analytics_router
 from careloop.catalogue.api import router as catalogue_router
 from careloop.core.api import ApiTokenAuth, SessionAuth, install_error_handlers
 from careloop.core.api import router as core_router
+from careloop.demands.api import router as demands_router
 from careloop.observations.api import router as observations_router
 from careloop.residents.api import router as residents_router
 
@@ -26,3 +28,5 @@ api.add_router("", core_router)
 api.add_router("/residents", residents_router)
 api.add_router("", observations_router)
 api.add_router("/catalogue", catalogue_router)
+api.add_router("", demands_router)
+api.add_router("", analytics_router)

@@ -116,6 +116,8 @@ INSTALLED_APPS = [
     "careloop.catalogue",
     "careloop.matching",
     "careloop.demands",
+    "careloop.analytics",
+    "careloop.notifications",
     "careloop.demo",
 ]
 
@@ -272,6 +274,9 @@ else:
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
     }
+# Periodic jobs (crontab hours) are read in local time, which Django sets to TIME_ZONE for the
+# process: "02:45" is 02:45 in Shanghai, not in UTC.
+HUEY["utc"] = False
 HUEY["consumer"] = {"workers": env_int("CARELOOP_WORKERS", 2), "worker_type": "thread"}
 
 LOGGING = {
@@ -287,3 +292,17 @@ CARELOOP_DEMO_PASSWORD = env_str("CARELOOP_DEMO_PASSWORD", "careloop-demo")
 CARELOOP_API_TOKEN_DAYS = env_int("CARELOOP_API_TOKEN_DAYS", 30)
 CARELOOP_PAGE_SIZE = 50
 CARELOOP_SITE_NAME = _("CareLoop community health")
+
+# Notifications (the outbox): senders by dotted path, their gateways, quiet hours (local time,
+# "21:00-08:00"; empty turns them off), attempts before a message is failed.
+CARELOOP_SMS_SENDER = env_str("CARELOOP_SMS_SENDER", "careloop.notifications.senders.LogSender")
+CARELOOP_WECHAT_SENDER = env_str(
+    "CARELOOP_WECHAT_SENDER", "careloop.notifications.senders.LogSender"
+)
+CARELOOP_SMS_URL = env_str("CARELOOP_SMS_URL")
+CARELOOP_SMS_TOKEN = env_str("CARELOOP_SMS_TOKEN")
+CARELOOP_WECHAT_URL = env_str("CARELOOP_WECHAT_URL")
+CARELOOP_WECHAT_TOKEN = env_str("CARELOOP_WECHAT_TOKEN")
+CARELOOP_NOTIFY_TIMEOUT = env_int("CARELOOP_NOTIFY_TIMEOUT", 10)
+CARELOOP_QUIET_HOURS = env_str("CARELOOP_QUIET_HOURS", "21:00-08:00")
+CARELOOP_NOTIFY_MAX_ATTEMPTS = env_int("CARELOOP_NOTIFY_MAX_ATTEMPTS", 4)

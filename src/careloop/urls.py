@@ -13,4 +13,9 @@ urlpatterns = [
     path("", include("careloop.catalogue.urls")),
     path("", include("careloop.observations.urls")),
     path("", include("careloop.observations.urls_rules")),
+    path("", include("careloop.notifications.urls")),
+    path("", include("careloop.demands.urls_portal")),
+    path("", include("careloop.demands.urls_workbench")),
+    path("", include("careloop.demands.urls_evaluation")),
+    path("", include("careloop.analytics.urls")),
 ]

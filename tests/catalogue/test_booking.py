@@ -150,8 +150,8 @@ def test_closed_and_past_slots(cast, slots, frozen):
     connection.vendor == "sqlite",
     reason="SQLite serialises writers; test_book_the_last_place_then_409 covers it there",
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_connections_race_for_the_last_place(cast, slots, monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_race_for_the_last_place(migration_data, cast, slots, monkeypatch):
     """Two threads, two PostgreSQL connections, one place: exactly one booking."""
     slot = slots["clinic"]  # one place, two residents
     # Hold each transaction open after its UPDATE so the two overlap.

@@ -22,10 +22,10 @@ def test_routine_demand_not_accepted_in_24_hours_escalates_once(cast, frozen):
     accepted = file(cast, "想复查血脂")
     services.accept_demand(actor=cast.doctor_a, demand=accepted)
     frozen(NOW + timedelta(hours=23, minutes=59))
-    assert tasks.sweep_overdue_demands.call_local() == 0
+    assert tasks.sweep_overdue_demands.call_local()["escalated"] == 0
     frozen(NOW + timedelta(hours=24))
-    assert tasks.sweep_overdue_demands.call_local() == 1
-    assert tasks.sweep_overdue_demands.call_local() == 0  # a second run finds nothing
+    assert tasks.sweep_overdue_demands.call_local()["escalated"] == 1
+    assert tasks.sweep_overdue_demands.call_local()["escalated"] == 0  # a second run: nothing
     frozen(NOW + timedelta(hours=30))
     assert services.escalate_overdue() == 0
     waiting.refresh_from_db()

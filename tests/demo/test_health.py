@@ -133,7 +133,11 @@ def test_load_writes_health_data_and_counts(loaded):
     assert counts["questionnaire_responses"] == QuestionnaireResponse.objects.count() > 0
     assert counts["profile_tags"] == ResidentTag.objects.count() > 0
     assert counts["devices"] == Device.objects.count() == 26
-    assert counts["readings"] == Observation.objects.count() == 26 * 30 + 20 * 30
+    assert counts["readings"] == Observation.objects.count()
+    assert Observation.objects.filter(source="device").count() == 26 * 30 + 20 * 30
+    # Two clinic follow-up readings (a year ago, recently) per hypertensive or diabetic.
+    clinic = Observation.objects.filter(source="clinic")
+    assert clinic.count() == 2 * clinic.values("resident", "code").distinct().count() > 0
     assert counts["open_alerts"] == Alert.objects.filter(status=AlertStatus.OPEN).count()
     event = AuditEvent.objects.get(action=LOADED_ACTION)
     assert event.detail["counts"]["readings"] == counts["readings"]
@@ -192,7 +196,12 @@ def _health_snapshot() -> dict[str, list]:
         "tags": sorted(ResidentTag.objects.values_list("resident__id_number_hash", "code")),
         "readings": sorted(
             Observation.objects.values_list(
-                "device__serial", "code", "identifier", "value", "value2", "effective_at"
+                "resident__id_number_hash",
+                "code",
+                "identifier",
+                "value",
+                "value2",
+                "effective_at",
             )
         ),
         "alerts": sorted(

@@ -27,6 +27,7 @@ from careloop.core.errors import ConflictError
 from careloop.core.models import AuditEvent, Community, User
 from careloop.core.roles import Role
 from careloop.core.validators import parse_id_number, validate_mobile
+from careloop.demo.demands import HISTORY_KEYS
 from careloop.demo.generator import REFERENCE_DATE, generate
 from careloop.demo.health_loader import HEALTH_KEYS
 from careloop.demo.loader import LOADED_ACTION, load
@@ -139,7 +140,9 @@ def test_load_writes_the_generated_community(loaded):
         "guardian_links": len(demo.guardians),
         "users": len(demo.users),
     }
-    assert set(loaded.counts) == set(DEMAND_KEYS) | set(SUPPLY_KEYS) | set(HEALTH_KEYS)
+    assert set(loaded.counts) == (
+        set(DEMAND_KEYS) | set(SUPPLY_KEYS) | set(HEALTH_KEYS) | set(HISTORY_KEYS)
+    )
     event = AuditEvent.objects.get(action=LOADED_ACTION)
     assert (event.object_type, event.object_id, event.actor_username) == (
         "core.community",
@@ -297,3 +300,15 @@ def test_command_prints_counts_and_logins_then_is_idempotent(db):
     assert out.getvalue().splitlines()[0] != first.splitlines()[0]
     assert AuditEvent.objects.count() == events
     assert Resident.objects.count() == N
+
+
+def test_analyse_records_findings_and_runs_the_analyses(db):
+    """``make run`` loads with ``--analyse``: the dashboard opens with analyses to show (the
+    job queue runs at once in tests)."""
+    from careloop.analytics.models import AnalyticsRun
+
+    out = StringIO()
+    call_command("demo", residents=N, seed=SEED, analyse=True, stdout=out)
+    assert "improvement findings recorded" in out.getvalue() or "改进发现" in out.getvalue()
+    kinds = set(AnalyticsRun.objects.values_list("kind", flat=True))
+    assert {"describe", "segments", "rules"} <= kinds

@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.core.errors import NotFoundError
 from careloop.core.models import User
-from careloop.demands.models import OPEN_STATUSES, WAITING_STATUSES, Demand, DemandTier
+from careloop.demands.models import (
+    OPEN_STATUSES,
+    WAITING_STATUSES,
+    Demand,
+    DemandTier,
+    FollowUpCall,
+)
 from careloop.residents.selectors import residents_visible_to
 
 TIER_ORDER = {DemandTier.CRITICAL: 0, DemandTier.URGENT: 1, DemandTier.ROUTINE: 2}
@@ -46,4 +52,13 @@ def clinician_queue(user: User) -> QuerySet[Demand]:
             ),
         )
         .order_by("tier_rank", "due_at", "id")
+    )
+
+
+def follow_ups_for(user: User) -> QuerySet[FollowUpCall]:
+    """Follow-up calls of the demands ``user`` sees, the earliest due first."""
+    return (
+        FollowUpCall.objects.filter(demand__in=demands_visible_to(user).values("pk"))
+        .select_related("demand__resident", "demand__service", "assigned_to", "done_by")
+        .order_by("due_at", "id")
     )

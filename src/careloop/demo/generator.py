@@ -59,6 +59,20 @@ ALONE_SHARE_OF_ELDERS = 0.12
 # Values of residents.models (kept literal so this module needs no app registry).
 MALE, FEMALE = "M", "F"
 PARENT, ADULT_CHILD, SPOUSE = "parent", "child", "spouse"
+APP, SMS, WECHAT, PHONE = "app", "sms", "wechat", "phone"
+HEARING, VISUAL = "hearing", "visual"
+# Contact preferences (002 §4.2): about a third of residents aged 70+ have no smartphone and
+# are phoned by their care team; people with a hearing or visual disability leave a note.
+NO_SMARTPHONE_AGE, NO_SMARTPHONE_SHARE = 70, 0.35
+ELDER_CHANNELS = ((SMS, 0.5), (WECHAT, 0.4), (PHONE, 0.1))
+ADULT_CHANNELS = ((WECHAT, 0.6), (SMS, 0.4))
+TIMES_TO_CALL = ("any", "morning", "afternoon", "evening")
+CONTACT_NOTES = {
+    (HEARING, True): "耳背，请打电话时大声、慢一点",
+    (HEARING, False): "听力障碍，请发短信，勿打电话",
+    (VISUAL, True): "视力不好，看不清短信，请打电话",
+    (VISUAL, False): "视力障碍，请打电话",
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,10 @@ class ResidentSpec:
     team: int | None  # index into DemoCommunity.teams when contracted
     doctor: str  # username of the signing doctor, "" when not contracted
     contract_days_ago: int | None
+    contact_channel: str = SMS
+    has_smartphone: bool = True
+    contact_note: str = ""
+    preferred_time_of_day: str = "any"
 
 
 @dataclass(frozen=True)
@@ -465,6 +483,21 @@ def _occupation(rng: random.Random, age: int, sex: str) -> str:
     return rng.choices(_OCCUPATION_VALUES, cum_weights=_OCCUPATION_CUM)[0]
 
 
+def _contact(rng: random.Random, age: int, disability: str) -> tuple[str, bool, str, str]:
+    """Contact preferences of an adult: channel, has a smartphone, note for staff, time to
+    call (children keep the model's defaults: staff reach a guardian)."""
+    elder = age >= ELDER_AGE
+    smartphone = not (age >= NO_SMARTPHONE_AGE and rng.random() < NO_SMARTPHONE_SHARE)
+    choices = ELDER_CHANNELS if elder else ADULT_CHANNELS
+    channel = rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+    if not smartphone or disability == VISUAL:
+        channel = PHONE
+    elif disability == HEARING and not elder:
+        channel = SMS
+    note = CONTACT_NOTES.get((disability, elder), "")
+    return channel, smartphone, note, rng.choice(TIMES_TO_CALL) if channel == PHONE else "any"
+
+
 def _contract_chance(age: int, disability: str) -> float:
     if disability:
         return 0.95
@@ -572,6 +605,8 @@ def generate(n: int = DEFAULT_RESIDENTS, seed: int = DEFAULT_SEED) -> DemoCommun
     position = {p.idx: i for i, p in enumerate(order)}
     used_ids: set[str] = set()
     used_phones: set[str] = set()
+    # A stream of its own, so the preferences leave every other draw as it was.
+    contact_rng = random.Random(f"careloop-demo/{seed}/contact")
     residents: list[ResidentSpec] = []
     households: list[HouseholdSpec] = []
     per_flat = UNITS * FLOORS * FLATS
@@ -591,6 +626,12 @@ def generate(n: int = DEFAULT_RESIDENTS, seed: int = DEFAULT_SEED) -> DemoCommun
                 name = surname + _given_name(rng, person.birth_date.year, person.sex)
             taken.add(name)
             contracted = rng.random() < _contract_chance(person.age, person.disability)
+            adult = person.age >= ADULT_AGE
+            channel, smartphone, note, time_to_call = (
+                _contact(contact_rng, person.age, person.disability)
+                if adult
+                else (SMS, True, "", "any")
+            )
             residents.append(
                 ResidentSpec(
                     name=name,
@@ -598,7 +639,7 @@ def generate(n: int = DEFAULT_RESIDENTS, seed: int = DEFAULT_SEED) -> DemoCommun
                     birth_date=person.birth_date,
                     age=person.age,
                     id_number=_id_number(rng, person.birth_date, person.sex, used_ids),
-                    phone=_phone(rng, used_phones) if person.age >= ADULT_AGE else "",
+                    phone=_phone(rng, used_phones) if adult else "",
                     occupation=_occupation(rng, person.age, person.sex),
                     disability=person.disability,
                     living_alone=household.alone,
@@ -606,6 +647,10 @@ def generate(n: int = DEFAULT_RESIDENTS, seed: int = DEFAULT_SEED) -> DemoCommun
                     team=team if contracted else None,
                     doctor=doctor if contracted else "",
                     contract_days_ago=rng.randint(0, 364) if contracted else None,
+                    contact_channel=channel,
+                    has_smartphone=smartphone,
+                    contact_note=note,
+                    preferred_time_of_day=time_to_call,
                 )
             )
         households.append(
@@ -678,6 +723,8 @@ def _resident_logins(
         # Prefer someone already contracted; the first in household order otherwise.
         i = next((c for c in candidates if residents[c].team is not None), candidates[0])
         chosen.append(i)
+        # A portal login reads its messages in the app.
+        residents[i] = replace(residents[i], contact_channel=APP, has_smartphone=True)
         if residents[i].team is None:
             household = households[residents[i].household]
             residents[i] = replace(

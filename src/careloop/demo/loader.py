@@ -37,6 +37,8 @@ from careloop.core.errors import ConflictError
 from careloop.core.models import AuditEvent, Community, User
 from careloop.core.roles import Role
 from careloop.demo.bulk import bulk_create as _bulk_create
+from careloop.demo.clinic_readings import write_clinic_readings
+from careloop.demo.demands import history_counts, write_demands
 from careloop.demo.generator import (
     COMMUNITY_CODE,
     COMMUNITY_NAME,
@@ -49,6 +51,7 @@ from careloop.demo.generator import (
 )
 from careloop.demo.health_loader import health_counts, write_health
 from careloop.demo.supply_loader import supply_counts, write_supply
+from careloop.observations.models import Observation
 from careloop.residents.models import (
     CareContract,
     CareTeam,
@@ -190,6 +193,10 @@ def _write(demo: DemoCommunity, community: Community, password: str) -> dict[str
                 occupation=spec.occupation,
                 living_alone=spec.living_alone,
                 disability=spec.disability,
+                contact_channel=spec.contact_channel,
+                has_smartphone=spec.has_smartphone,
+                contact_note=spec.contact_note,
+                preferred_time_of_day=spec.preferred_time_of_day,
             )
         )
     _bulk_create(Resident, residents, key="public_id")
@@ -231,6 +238,11 @@ def _write(demo: DemoCommunity, community: Community, password: str) -> dict[str
     }
     counts.update(write_supply(demo, community, users, residents))
     counts.update(write_health(demo, demo.seed, residents))
+    write_clinic_readings(demo.seed, community)
+    counts["readings"] = Observation.objects.filter(resident__community=community).count()
+    # A year of demand history ending now, beside the device-alert demands just filed.
+    write_demands(demo, community, users, residents)
+    counts.update(history_counts(community))
     return counts
 
 
@@ -257,6 +269,7 @@ def _existing(community: Community) -> LoadResult:
         "users": User.objects.filter(community=community).count(),
         **supply_counts(community),
         **health_counts(community),
+        **history_counts(community),
     }
     seed = event.detail.get("seed") if event is not None else None
     wanted = demo_usernames(seed if isinstance(seed, int) else DEFAULT_SEED)

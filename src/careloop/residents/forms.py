@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.core.errors import DomainError
 from careloop.core.models import Community
-from careloop.residents.models import Disability, Resident
+from careloop.residents.models import ContactChannel, Disability, Resident, TimeOfDay
 
 
 class SearchForm(forms.Form):
@@ -77,6 +77,32 @@ class RegisterResidentForm(ResidentEditForm):
         if not choose_community:
             # Staff register residents of their own community only.
             del self.fields["community"]
+
+
+class ContactPreferencesForm(forms.Form):
+    """How to reach the resident (``services.update_contact_preferences`` checks the rest)."""
+
+    contact_channel = forms.ChoiceField(
+        label=_("Preferred contact"), choices=ContactChannel.choices, widget=forms.RadioSelect
+    )
+    has_smartphone = forms.BooleanField(label=_("Has a smartphone"), required=False)
+    preferred_time_of_day = forms.ChoiceField(
+        label=_("Best time to call"), choices=TimeOfDay.choices
+    )
+    contact_note = forms.CharField(
+        label=_("Note for staff"),
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. hard of hearing, please call")}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def for_resident(cls, resident: Resident) -> ContactPreferencesForm:
+        return cls(initial={name: getattr(resident, name) for name in cls.base_fields})
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:

@@ -20,7 +20,7 @@ from careloop.residents.questionnaire_schema import check_definition
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CONDITIONS_VERSION = "v1"
-QUESTIONNAIRES = ("questionnaire-lifestyle-v1.json",)
+QUESTIONNAIRES = ("questionnaire-lifestyle-v1.json", "questionnaire-needs-review-v1.json")
 CONDITION_FIELDS = ("name_zh", "name_en", "chronic", "tag", "aliases")
 
 ModelGetter = Callable[[str], Any]

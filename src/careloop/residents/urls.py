@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careloop.residents import views, views_profile
+from careloop.residents import views, views_contact, views_events, views_profile
 
 app_name = "residents"
 
@@ -8,6 +8,12 @@ urlpatterns = [
     # Resident portal.
     path("r/", views.portal, name="portal"),
     path("r/family/<str:public_id>/", views.portal_family_member, name="family_member"),
+    path("r/contact/", views_contact.contact_preferences, name="contact_preferences"),
+    path(
+        "r/family/<str:public_id>/contact/",
+        views_contact.family_contact_preferences,
+        name="family_contact_preferences",
+    ),
     # Workbench.
     path("w/", views.workbench, name="workbench"),
     path("w/residents/", views.resident_list, name="list"),
@@ -15,6 +21,16 @@ urlpatterns = [
     path("w/residents/import/", views_profile.resident_import, name="import"),
     path("w/residents/<str:public_id>/", views.resident_detail, name="detail"),
     path("w/residents/<str:public_id>/edit/", views.resident_edit, name="edit"),
+    path(
+        "w/residents/<str:public_id>/life-events/",
+        views_events.life_event_new,
+        name="life_event",
+    ),
+    path(
+        "w/residents/<str:public_id>/contact/",
+        views_contact.resident_contact_edit,
+        name="edit_contact",
+    ),
     # Questionnaires: the resident, a guardian for a dependant, staff on a resident's behalf.
     path("r/questionnaires/<slug:code>/", views_profile.questionnaire, name="questionnaire"),
     path(

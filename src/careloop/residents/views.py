@@ -24,6 +24,7 @@ from careloop.core.views import (
 )
 from careloop.residents import selectors, services
 from careloop.residents.forms import (
+    ContactPreferencesForm,
     RegisterResidentForm,
     ResidentEditForm,
     SearchForm,
@@ -43,6 +44,7 @@ RENEWAL_HORIZON_DAYS = 60
 TIMELINE_LABELS = {
     "careloop.resident.created": _("Record created"),
     "careloop.resident.updated": _("Record changed"),
+    "careloop.resident.contact_updated": _("Contact preferences changed"),
     "careloop.resident.viewed": _("Record opened"),
     "careloop.guardian.linked": _("Guardian linked"),
     "careloop.contract.signed": _("Family doctor contract signed"),
@@ -55,6 +57,7 @@ TIMELINE_LABELS = {
     "careloop.pregnancy.recorded": _("Pregnancy recorded"),
     "careloop.pregnancy.delivered": _("Delivery recorded"),
     "careloop.questionnaire.submitted": _("Questionnaire answered"),
+    "careloop.life_event.recorded": _("Life event recorded"),
     "careloop.device.registered": _("Device registered"),
     "careloop.device.revoked": _("Device revoked"),
     "careloop.alert.opened": _("Alert opened"),
@@ -194,7 +197,11 @@ def resident_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _render_record(
-    request: HttpRequest, resident: Resident, form: ResidentEditForm, status: int = 200
+    request: HttpRequest,
+    resident: Resident,
+    form: ResidentEditForm,
+    status: int = 200,
+    contact_form: ContactPreferencesForm | None = None,
 ) -> HttpResponse:
     # Readings are shown in the charts; the history lists the record's other events.
     events = AuditEvent.objects.filter(
@@ -205,6 +212,7 @@ def _render_record(
     context = {
         **record_context(resident),
         "form": form,
+        "contact_form": contact_form or ContactPreferencesForm.for_resident(resident),
         "timeline": [(event, TIMELINE_LABELS.get(event.action, event.action)) for event in events],
         **workbench_chrome(request, "residents"),
     }

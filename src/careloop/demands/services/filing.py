@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.catalogue.models import (
     DeliveryMode,
+    Organisation,
+    OrganisationKind,
     PublicHoliday,
     Service,
 )
@@ -20,6 +22,7 @@ from careloop.core.errors import ConflictError, DomainError, ForbiddenError
 from careloop.core.models import User
 from careloop.demands import classify
 from careloop.demands.models import Channel, Demand, DemandEvent
+from careloop.demands.services import notices
 from careloop.demands.services.common import (
     MAX_DESCRIPTION,
     STAFF_CHANNELS,
@@ -31,6 +34,8 @@ from careloop.demands.services.common import (
     _refresh,
     _require_visible,
 )
+from careloop.demands.services.green import open_green_channel
+from careloop.demands.services.offers import match_demand
 from careloop.demands.services.transitions import TRANSITIONS
 from careloop.residents.models import Resident
 
@@ -132,13 +137,14 @@ def file_demand(
     due_respond, due_match = classify.deadlines(
         result.tier, timezone.localtime(now), _holidays(timezone.localtime(now))
     )
+    latitude, longitude = home_location(resident)
     demand = Demand(
         resident=resident, service=service, description=description, channel=channel,
         filed_by=actor, source_ref=source_ref[:80], system_suggested=system_suggested,
         urgent=result.urgent, important=result.important, quadrant=result.quadrant,
         tier=result.tier, modes=modes, windows=windows, provider_sex=sex,
         due_respond_at=due_respond, due_match_at=due_match, idempotency_key=key,
-        created_at=now,
+        created_at=now, latitude=latitude, longitude=longitude,
     )  # fmt: skip
     try:
         with transaction.atomic():
@@ -159,6 +165,10 @@ def file_demand(
                     "quadrant": result.quadrant,
                 },
             )
+            if demand.tier == classify.CRITICAL:
+                open_green_channel(demand=demand, now=now)
+            else:
+                notices.filed(demand)
     except IntegrityError:
         # Lost a race with the same retried request: return the demand it filed.
         if key and (
@@ -166,7 +176,25 @@ def file_demand(
         ):
             return existing
         raise
+    match_demand(actor=actor, demand=demand)
     return demand
+
+
+def home_location(resident: Resident) -> tuple[float | None, float | None]:
+    """Where a home visit goes. Homes are not geocoded yet, so a resident's community
+    health centre stands in (home-visit radii are drawn around it too)."""
+    centre = (
+        Organisation.objects.filter(
+            community_id=resident.community_id,
+            kind=OrganisationKind.COMMUNITY_CENTRE,
+            latitude__isnull=False,
+            longitude__isnull=False,
+        )
+        .order_by("id")
+        .values_list("latitude", "longitude")
+        .first()
+    )
+    return (float(centre[0]), float(centre[1])) if centre else (None, None)
 
 
 def file_alert_demands(alerts: list[Any]) -> list[Demand]:
@@ -245,6 +273,9 @@ def file_alert_demands(alerts: list[Any]) -> list[Demand]:
                 ],
             },
         )
+        for demand in demands:
+            if demand.tier == classify.CRITICAL:
+                open_green_channel(demand=demand, now=now)
     return demands
 
 

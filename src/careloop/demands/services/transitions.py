@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +28,8 @@ from careloop.catalogue.models import (
 from careloop.core import audit, clock
 from careloop.core.errors import ConflictError, DomainError, ForbiddenError
 from careloop.core.models import User
-from careloop.demands.models import Demand, DemandEvent, DemandStatus
+from careloop.demands.models import Demand, DemandEvent, DemandStatus, FollowUpCall
+from careloop.demands.services import notices
 from careloop.demands.services.common import (
     S,
     _clean_key,
@@ -133,13 +134,23 @@ def _transition(
 def accept_demand(
     *, actor: User | None, demand: Demand, idempotency_key: str | None = None
 ) -> Demand:
+    """Take the demand on. When the resident already chose an offered time (a live booking
+    is attached), the demand is scheduled into it in the same transaction."""
+
     def apply(d: Demand, now: datetime) -> dict[str, Any]:
         d.accepted_at, d.accepted_by = now, actor
+        notices.accepted(d)
         return {}
 
-    return _transition(
-        actor=actor, demand=demand, action="accept", idempotency_key=idempotency_key, apply=apply
-    )
+    with transaction.atomic():
+        demand = _transition(
+            actor=actor, demand=demand, action="accept", idempotency_key=idempotency_key,
+            apply=apply,
+        )  # fmt: skip
+        booked = demand.booking if demand.booking_id else None
+        if demand.status == S.ACCEPTED and booked and booked.status == BookingStatus.BOOKED:
+            schedule_demand(actor=None, demand=demand, booking=booked)
+    return demand
 
 
 def _booking_key(demand: Demand, key: str) -> str | None:
@@ -181,8 +192,9 @@ def schedule_demand(
                 actor=actor, slot=slot, resident=d.resident, service=d.service,
                 idempotency_key=_booking_key(d, key),
             )  # fmt: skip
-        d.booking = chosen
-        return {"booking": chosen.public_id}
+        d.booking, d.scheduled_at = chosen, now
+        notices.scheduled(d)
+        return {"booking": chosen.public_id, "slot": chosen.slot.public_id}
 
     return _transition(
         actor=actor, demand=demand, action="schedule", idempotency_key=key, apply=apply
@@ -192,7 +204,21 @@ def schedule_demand(
 def start_demand(
     *, actor: User | None, demand: Demand, idempotency_key: str | None = None
 ) -> Demand:
-    return _transition(actor=actor, demand=demand, action="start", idempotency_key=idempotency_key)
+    def apply(d: Demand, now: datetime) -> dict[str, Any]:
+        d.started_at = now
+        return {}
+
+    return _transition(
+        actor=actor, demand=demand, action="start", idempotency_key=idempotency_key, apply=apply
+    )
+
+
+FOLLOW_UP_AFTER = timedelta(hours=24)
+
+
+def _family_doctor(demand: Demand) -> User | None:
+    contract = demand.resident.active_contract
+    return contract.doctor if contract else None
 
 
 def complete_demand(
@@ -200,7 +226,12 @@ def complete_demand(
 ) -> Demand:
     def apply(d: Demand, now: datetime) -> dict[str, Any]:
         d.completed_at = now
-        return {}
+        notices.completed(d)
+        call = FollowUpCall.objects.create(
+            demand=d, assigned_to=_family_doctor(d) or d.accepted_by,
+            due_at=now + FOLLOW_UP_AFTER, created_at=now,
+        )  # fmt: skip
+        return {"follow_up_due": call.due_at.isoformat()}
 
     return _transition(
         actor=actor, demand=demand, action="complete", idempotency_key=idempotency_key, apply=apply
@@ -250,7 +281,11 @@ def escalate_demand(
 ) -> Demand:
     def apply(d: Demand, now: datetime) -> dict[str, Any]:
         d.escalated_at = now
-        return {"reason": reason.strip()[:200]} if reason.strip() else {}
+        told = notices.escalated(d, level=1, breach=f"manual:{now.timestamp():.0f}")
+        detail: dict[str, Any] = {"told": told}
+        if reason.strip():
+            detail["reason"] = reason.strip()[:200]
+        return detail
 
     return _transition(
         actor=actor, demand=demand, action="escalate", idempotency_key=idempotency_key, apply=apply

@@ -1,10 +1,18 @@
-"""Residents' models: people and care teams (``people``), the health profile (``profile``)
-and questionnaires (``questionnaires``). Import them from here."""
+"""Residents' models: people and care teams (``people``), the health profile (``profile``),
+questionnaires (``questionnaires``), life events and review invitations (``events``). Import
+them from here."""
 
+from careloop.residents.models.events import (
+    LifeEvent,
+    LifeEventKind,
+    ReviewInvitation,
+    ReviewReason,
+)
 from careloop.residents.models.people import (
     CareContract,
     CareTeam,
     CareTeamMember,
+    ContactChannel,
     ContractStatus,
     Disability,
     GuardianLink,
@@ -12,6 +20,7 @@ from careloop.residents.models.people import (
     Household,
     Resident,
     Sex,
+    TimeOfDay,
 )
 from careloop.residents.models.profile import (
     Adherence,
@@ -38,6 +47,7 @@ __all__ = [
     "CareTeamMember",
     "ConditionStatus",
     "ConditionType",
+    "ContactChannel",
     "ContractStatus",
     "Disability",
     "FamilyHistory",
@@ -45,6 +55,8 @@ __all__ = [
     "GuardianLink",
     "GuardianRelation",
     "Household",
+    "LifeEvent",
+    "LifeEventKind",
     "Medication",
     "Pregnancy",
     "ProfileSource",
@@ -53,5 +65,8 @@ __all__ = [
     "Resident",
     "ResidentCondition",
     "ResidentTag",
+    "ReviewInvitation",
+    "ReviewReason",
     "Sex",
+    "TimeOfDay",
 ]

@@ -25,6 +25,22 @@ class Disability(models.TextChoices):
     MULTIPLE = "multiple", _("Multiple")
 
 
+class ContactChannel(models.TextChoices):
+    """How a resident prefers to be told about their services (首选联系方式)."""
+
+    APP = "app", _("Resident app")
+    SMS = "sms", _("Text message")
+    WECHAT = "wechat", _("WeChat")
+    PHONE = "phone", _("Phone call")
+
+
+class TimeOfDay(models.TextChoices):
+    ANY = "any", _("Any time")
+    MORNING = "morning", _("Morning")
+    AFTERNOON = "afternoon", _("Afternoon")
+    EVENING = "evening", _("Evening")
+
+
 class Household(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="households")
@@ -70,6 +86,19 @@ class Resident(models.Model):
     living_alone = models.BooleanField(_("lives alone"), default=False)
     disability = models.CharField(
         _("disability"), max_length=20, choices=Disability.choices, blank=True, default=""
+    )
+    # Contact preferences (002 §4.2 "human touch"): how and when staff and the outbox reach
+    # the resident; an elder without a smartphone gets a phone call from the care team.
+    contact_channel = models.CharField(
+        _("preferred contact"),
+        max_length=10,
+        choices=ContactChannel.choices,
+        default=ContactChannel.SMS,
+    )
+    has_smartphone = models.BooleanField(_("has a smartphone"), default=True)
+    contact_note = models.CharField(_("contact note"), max_length=120, blank=True)
+    preferred_time_of_day = models.CharField(
+        _("best time to call"), max_length=10, choices=TimeOfDay.choices, default=TimeOfDay.ANY
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -2,11 +2,13 @@
 (``from careloop.residents import services``); each module holds one area:
 
 - ``people``: residents, households, guardians, family-doctor contracts
+- ``contact``: contact preferences (channel, smartphone, note for staff, time of day)
 - ``profile``: conditions, medications, allergies, family history, pregnancy
 - ``questionnaires``: questionnaire responses
 - ``tags``: derived profile tags (``refresh_tags``)
 """
 
+from careloop.residents.services.contact import update_contact_preferences
 from careloop.residents.services.people import (
     EDITOR_ROLES,
     PROFILE_FIELDS,
@@ -65,6 +67,7 @@ __all__ = [
     "resolve_condition",
     "sign_contract",
     "submit_questionnaire_response",
+    "update_contact_preferences",
     "update_medication",
     "update_resident",
     "validate_new_resident",

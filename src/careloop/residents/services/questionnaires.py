@@ -15,6 +15,7 @@ from careloop.core.roles import Role
 from careloop.residents.models import Questionnaire, QuestionnaireResponse, Resident
 from careloop.residents.questionnaire_schema import validate_answers
 from careloop.residents.selectors import residents_visible_to
+from careloop.residents.services.events import process_review_answers
 from careloop.residents.services.people import EDITOR_ROLES
 from careloop.residents.services.tags import refresh_tags
 
@@ -77,4 +78,6 @@ def submit_questionnaire_response(
                     "on_behalf": on_behalf},
         )  # fmt: skip
         refresh_tags(resident)
+        # Needs-review answers close the resident's invitations and may file demands.
+        process_review_answers(actor=actor, response=response)
     return response

@@ -16,6 +16,14 @@ from careloop.catalogue.models import Enrolment, Organisation, Provider, Slot, W
 from careloop.core.errors import DomainError
 from careloop.core.models import User
 from careloop.core.roles import Role
+from careloop.demands.models import (
+    DeadlineBreach,
+    Demand,
+    DemandEvent,
+    FollowUpCall,
+    GreenChannelCase,
+    Rating,
+)
 from careloop.demo.generator import DEFAULT_RESIDENTS, DEFAULT_SEED
 from careloop.demo.loader import LoadResult, load
 from careloop.observations.models import Alert, Device, Observation
@@ -51,6 +59,12 @@ COUNT_LABELS = (
     ("devices", Device),
     ("readings", Observation),
     ("open_alerts", Alert),  # all open when loaded
+    ("demands", Demand),
+    ("demand_events", DemandEvent),
+    ("deadline_breaches", DeadlineBreach),
+    ("green_channel_cases", GreenChannelCase),
+    ("follow_up_calls", FollowUpCall),
+    ("ratings", Rating),
 )
 
 
@@ -77,8 +91,16 @@ class Command(BaseCommand):
             default=DEFAULT_SEED,
             help=f"random seed: the same seed gives the same community (default {DEFAULT_SEED})",
         )
+        parser.add_argument(
+            "--analyse",
+            action="store_true",
+            help="after a fresh load, record improvement findings and queue the population "
+            "analyses for the job consumer (the dashboard then has segments, rules, forecasts)",
+        )
 
-    def handle(self, *args: Any, residents: int, seed: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, residents: int, seed: int, analyse: bool = False, **options: Any
+    ) -> None:
         if residents < 1:
             raise CommandError(_("The number of residents must be at least 1."))
         started = time.perf_counter()
@@ -106,6 +128,17 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(message % params))
         self._counts(result)
         self._logins(result)
+        if analyse and result.created:
+            self._analyse(result)
+
+    def _analyse(self, result: LoadResult) -> None:
+        from careloop.analytics.services import find_improvements
+        from careloop.analytics.tasks import run_analytics_now
+
+        found = find_improvements()
+        run_analytics_now(None, result.community.pk)
+        message = _("%(count)s improvement findings recorded; the analyses are queued.")
+        self.stdout.write(message % {"count": len(found)})
 
     def _counts(self, result: LoadResult) -> None:
         for key, model in COUNT_LABELS:

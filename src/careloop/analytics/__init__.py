@@ -1,0 +1,1 @@
+"""Population analytics (issue 6): the pure algorithms live in ``algorithms``."""

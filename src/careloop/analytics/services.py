@@ -1,0 +1,564 @@
+"""Every write of analytics: stored analysis runs and improvement findings.
+
+``run_analytics(*, actor, kinds=DEFAULT_KINDS, community=None) -> list[AnalyticsRun]`` reads
+the features (``features``), runs each analysis through ``LocalBackend`` and stores one
+``AnalyticsRun`` per kind with its parameters, data snapshot, result and duration, audited.
+An analysis the data cannot support (too few residents, no demands) is stored as failed with
+its reason; the others still run. ``actor`` None is the system (the nightly job).
+
+``find_improvements(*, window_days=30, now=None) -> list[ImprovementFinding]`` looks at the
+ratings of the window — the ``window_days`` whole days before today, Asia/Shanghai — and, for
+each service (per community) and each care team, the share of ratings with 4 or 5 stars on
+each dimension. A dimension below its threshold (``THRESHOLDS``: response speed 60 %, as in
+seed 002 §4.1.4's home-nursing example; the others 80 %) on at least ``MIN_SAMPLE`` ratings
+records a finding, with the ratings as evidence, and tells the community's centre directors
+(in-app message). It returns the findings it recorded. It is idempotent: a finding is
+recorded once per scope, dimension and window (a unique constraint), and not again while the
+window of an earlier finding for the same scope and dimension still overlaps — so the daily
+job raises a persisting problem once per ``window_days``, not every day.
+
+``set_finding_status(*, actor, finding, status)`` moves a finding forward: open →
+acknowledged → picked up (by a PDCA cycle); repeating the current status changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import time as timer
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from careloop.analytics import features
+from careloop.analytics.algorithms import forecast as forecast_module
+from careloop.analytics.algorithms.backend import LocalBackend
+from careloop.analytics.algorithms.describe import crosstab
+from careloop.analytics.algorithms.segmentation import FeatureLabel
+from careloop.analytics.models import (
+    AnalyticsRun,
+    Dimension,
+    FindingStatus,
+    ImprovementFinding,
+    RunKind,
+    RunStatus,
+    ScopeKind,
+)
+from careloop.analytics.selectors import ANALYTICS_ROLES
+from careloop.core import audit, clock
+from careloop.core.errors import ConflictError, DomainError, ForbiddenError
+from careloop.core.models import AuditOutcome, Community, User
+from careloop.core.roles import Role
+from careloop.demands.models import Rating
+from careloop.notifications.services import language_of, notify
+from careloop.residents.models import CareContract, CareTeam, ContractStatus
+
+# ---- analysis runs ----------------------------------------------------------------------------
+
+DEFAULT_KINDS = (RunKind.DESCRIBE, RunKind.SEGMENTS, RunKind.RULES, RunKind.FORECAST)
+# Segmentation first: the description then cross-tabulates the segments it found.
+RUN_ORDER = (RunKind.SEGMENTS, RunKind.DESCRIBE, RunKind.RULES, RunKind.FORECAST)
+SEGMENT_FEATURES = ("age", "htn", "dm", "living_alone", "children_under_6", "disability",
+                    "smoker", "short_sleep", "sedentary", "steps")  # fmt: skip
+SEGMENT_K_RANGE = range(2, 9)
+EXTRA_LABELS = {
+    "short_sleep": FeatureLabel("睡眠不足", "short sleep", "", ""),
+    "sedentary": FeatureLabel("运动不足", "too little exercise", "", ""),
+}
+CROSSTABS = (("age_band", "sex"), ("age_band", "occupation"), ("age_band", "htn"),
+             ("age_band", "dm"), ("occupation", "htn"), ("sex", "dm"))  # fmt: skip
+RULES_LOOKBACK_DAYS = 365
+RULES_MIN_SUPPORT = 0.01
+RULES_MIN_RESIDENTS = 5  # an itemset must hold for at least this many residents too
+RULES_MIN_CONFIDENCE = 0.5
+RULES_MAX = 200
+FORECAST_WEEKS = 156
+FORECAST_HORIZON = 8
+FORECAST_MIN_DEMANDS = 8  # a service with fewer demands in the period is not forecast
+STAFFING_FACTOR = 2.0
+
+
+@dataclass
+class _Outcome:
+    parameters: dict[str, Any]
+    result: dict[str, Any]
+    sources: dict[str, Any]
+
+
+def _require_may_run(actor: User | None, community: Community | None) -> None:
+    if actor is None or actor.is_superuser:
+        return
+    if (
+        not actor.has_role(*ANALYTICS_ROLES)
+        or community is None
+        or (community.pk != actor.community_id)
+    ):
+        raise ForbiddenError(
+            "analytics.forbidden", gettext_lazy("You may not run analyses for this community.")
+        )
+
+
+def run_analytics(
+    *,
+    actor: User | None,
+    kinds: Iterable[str] = DEFAULT_KINDS,
+    community: Community | None = None,
+    backend: LocalBackend | None = None,
+) -> list[AnalyticsRun]:
+    """Run and store the analyses ``kinds`` for ``community`` (None: every community
+    together); the runs come back in the order ``kinds`` named them."""
+    wanted = list(dict.fromkeys(str(kind) for kind in kinds))
+    unknown = [kind for kind in wanted if kind not in RunKind.values]
+    if unknown or not wanted:
+        raise DomainError(
+            "analytics.invalid_kind",
+            gettext_lazy("Choose analyses among: describe, segments, rules, forecast."),
+            fields={"kinds": [gettext_lazy("Unknown analysis: %(kinds)s.")
+                              % {"kinds": ", ".join(unknown) or "—"}]},
+        )  # fmt: skip
+    _require_may_run(actor, community)
+    backend = backend or LocalBackend()
+    now = clock.now()
+    residents: features.Read | None = None
+    segment_labels: np.ndarray | None = None
+    runs: dict[str, AnalyticsRun] = {}
+    for kind in [kind for kind in RUN_ORDER if kind in wanted]:
+        started = timer.perf_counter()
+        try:
+            if kind in (RunKind.SEGMENTS, RunKind.DESCRIBE) and residents is None:
+                residents = features.resident_features(community, today=clock.today())
+            if kind == RunKind.SEGMENTS:
+                assert residents is not None
+                outcome, segment_labels = _segments(backend, residents)
+            elif kind == RunKind.DESCRIBE:
+                assert residents is not None
+                outcome = _describe(backend, residents, segment_labels)
+            elif kind == RunKind.RULES:
+                outcome = _rules(backend, community, now)
+            else:
+                outcome = _forecast(backend, community)
+            status, error = RunStatus.SUCCEEDED, ""
+        except ValueError as exc:  # the algorithms' word for "the data cannot support this"
+            outcome = _Outcome(parameters={}, result={}, sources={})
+            status, error = RunStatus.FAILED, str(exc)[:500]
+        duration_ms = round((timer.perf_counter() - started) * 1000)
+        runs[kind] = _store_run(
+            actor=actor, kind=kind, community=community, outcome=outcome, status=status,
+            error=error, duration_ms=duration_ms, now=now,
+        )  # fmt: skip
+    return [runs[kind] for kind in wanted]
+
+
+def _store_run(
+    *,
+    actor: User | None,
+    kind: str,
+    community: Community | None,
+    outcome: _Outcome,
+    status: str,
+    error: str,
+    duration_ms: int,
+    now: datetime,
+) -> AnalyticsRun:
+    snapshot = {
+        "community": community.code if community is not None else None,
+        "taken_at": now.isoformat(),
+        "sources": outcome.sources,
+    }
+    with transaction.atomic():
+        run = AnalyticsRun.objects.create(
+            kind=kind,
+            community=community,
+            parameters=_jsonable(outcome.parameters),
+            snapshot=_jsonable(snapshot),
+            status=status,
+            result=_jsonable(outcome.result),
+            error=error,
+            duration_ms=duration_ms,
+            created_by=actor,
+            created_at=now,
+        )
+        audit.record(
+            actor=actor,
+            action="careloop.analytics.ran",
+            obj=run,
+            outcome=AuditOutcome.SUCCESS if status == RunStatus.SUCCEEDED else AuditOutcome.FAILURE,
+            detail={"kind": kind, "community": snapshot["community"], "status": status,
+                    "duration_ms": duration_ms},
+        )  # fmt: skip
+    return run
+
+
+def _segments(backend: LocalBackend, residents: features.Read) -> tuple[_Outcome, np.ndarray]:
+    frame = residents.frame
+    usable = [f for f in SEGMENT_FEATURES if f in frame and frame[f].nunique(dropna=True) > 1]
+    data = frame[usable].copy()
+    filled = {}
+    if "steps" in data and data["steps"].isna().any():
+        filled["steps"] = float(data["steps"].median())
+        data["steps"] = data["steps"].fillna(filled["steps"])
+    result = backend.segment(
+        data, features=usable, k_range=SEGMENT_K_RANGE, seed=0, labels=EXTRA_LABELS
+    )
+    parameters = {
+        "features": usable,
+        "dropped_constant": [f for f in SEGMENT_FEATURES if f not in usable],
+        "filled_with_median": filled,
+        **result.params,
+    }
+    return _Outcome(parameters, {**result.to_dict(), "residents": len(frame)},
+                    residents.sources), result.labels  # fmt: skip
+
+
+def _describe(
+    backend: LocalBackend, residents: features.Read, segment_labels: np.ndarray | None
+) -> _Outcome:
+    frame = residents.frame
+    conditions = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])]
+    numeric = ["age", "steps"]
+    description = backend.describe(frame, conditions=conditions, numeric=numeric)
+    tables = list(CROSSTABS)
+    if segment_labels is not None and len(segment_labels) == len(frame):
+        frame = frame.assign(segment=pd.Categorical(segment_labels))
+        tables += [("segment", "age_band"), ("segment", "sex"), ("segment", "occupation")]
+    result = description.to_dict()
+    result["crosstabs"] = [crosstab(frame, row, col) for row, col in tables]
+    parameters = {"conditions": conditions, "numeric": numeric,
+                  "crosstabs": [list(pair) for pair in tables]}  # fmt: skip
+    return _Outcome(parameters, result, residents.sources)
+
+
+def _rules(backend: LocalBackend, community: Community | None, now: datetime) -> _Outcome:
+    since = now - timedelta(days=RULES_LOOKBACK_DAYS)
+    read = features.transactions(community, since=since)
+    residents = len(read.frame)
+    if residents == 0:
+        raise ValueError("there are no residents to mine rules from")
+    min_support = max(RULES_MIN_SUPPORT, RULES_MIN_RESIDENTS / residents)
+    result = backend.rules(
+        read.frame,
+        min_support=min_support,
+        min_confidence=RULES_MIN_CONFIDENCE,
+        min_lift=1.0,
+        max_len=3,
+        consequent_prefix="svc:",
+        max_rules=RULES_MAX,
+    )
+    parameters = {**result.params, "lookback_days": RULES_LOOKBACK_DAYS,
+                  "since": since.isoformat()}  # fmt: skip
+    return _Outcome(parameters, result.to_dict(), read.sources)
+
+
+def _forecast(backend: LocalBackend, community: Community | None) -> _Outcome:
+    read = features.weekly_demand_counts(community, weeks=FORECAST_WEEKS)
+    weekly = read.frame
+    if weekly.empty:
+        raise ValueError(f"no demand for a service in the last {FORECAST_WEEKS} weeks")
+    if len(weekly) < forecast_module.MIN_POINTS:
+        raise ValueError(
+            f"{len(weekly)} weeks of demands; a forecast needs at least "
+            f"{forecast_module.MIN_POINTS}"
+        )
+    services: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for code in weekly.columns:  # one model per service
+        series = weekly[code].astype(float)
+        if series.sum() < FORECAST_MIN_DEMANDS:
+            skipped[code] = f"fewer than {FORECAST_MIN_DEMANDS} demands in the period"
+            continue
+        try:
+            result = backend.forecast(series, horizon=FORECAST_HORIZON)
+            hints = forecast_module.staffing_hint(result, series, factor=STAFFING_FACTOR)
+        except ValueError as exc:
+            skipped[code] = str(exc)
+            continue
+        services[code] = {
+            **result.to_dict(),
+            "history": series.tail(52).astype(int).tolist(),
+            "history_weeks": [d.date().isoformat() for d in series.tail(52).index],
+            "staffing": [hint.to_dict() for hint in hints],
+        }
+    parameters = {
+        "weeks": FORECAST_WEEKS,
+        "horizon": FORECAST_HORIZON,
+        "period": 52,
+        "min_demands": FORECAST_MIN_DEMANDS,
+        "staffing_factor": STAFFING_FACTOR,
+    }
+    result_data = {
+        "first_week": weekly.index[0].date().isoformat(),
+        "last_week": weekly.index[-1].date().isoformat(),
+        "services": services,
+        "skipped": skipped,
+    }
+    return _Outcome(parameters, result_data, read.sources)
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars as Python numbers and NaN/inf as None (PostgreSQL's
+    jsonb has no NaN)."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+# ---- improvement findings ---------------------------------------------------------------------
+
+# Share of ratings with 4 or 5 stars below which a dimension needs improvement (%).
+THRESHOLDS: dict[str, float] = {
+    Dimension.RESPONSE_SPEED: 60.0,  # seed 002 §4.1.4: response-speed satisfaction < 60 %
+    Dimension.PROFESSIONALISM: 80.0,
+    Dimension.ATTITUDE: 80.0,
+    Dimension.RESULT: 80.0,
+    Dimension.CONVENIENCE: 80.0,
+}
+MIN_SAMPLE = 5  # ratings on the dimension in the window, per scope
+SATISFIED_STARS = 4
+EVIDENCE_LIMIT = 500
+
+
+def _window(window_days: int, now: datetime | None) -> tuple[datetime, datetime]:
+    """The ``window_days`` whole local days before the day of ``now``."""
+    if window_days < 1:
+        raise DomainError("analytics.invalid_window", gettext_lazy("The window is at least a day."))
+    moment = now or clock.now()
+    today = timezone.localtime(moment).date()
+    end = datetime.combine(today, time.min, tzinfo=timezone.get_default_timezone())
+    return end - timedelta(days=window_days), end
+
+
+def _dimension_counts() -> dict[str, Any]:
+    counts: dict[str, Any] = {}
+    for dimension in THRESHOLDS:
+        counts[f"{dimension}__n"] = Count(dimension)
+        counts[f"{dimension}__ok"] = Count("pk", filter=Q(**{f"{dimension}__gte": SATISFIED_STARS}))
+    return counts
+
+
+@dataclass(frozen=True)
+class _Low:
+    community_id: int
+    kind: str
+    code: str
+    service_id: int | None
+    team_id: int | None
+    dimension: str
+    satisfied: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return round(100.0 * self.satisfied / self.total, 2)
+
+
+def _below_threshold(rows: Iterable[dict[str, Any]], **scope: Any) -> list[_Low]:
+    """Scope-and-dimension pairs below threshold with enough ratings."""
+    found = []
+    for row in rows:  # one row per scope (service in a community, or team)
+        for dimension, threshold in THRESHOLDS.items():
+            total, satisfied = row[f"{dimension}__n"], row[f"{dimension}__ok"]
+            if total >= MIN_SAMPLE and 100.0 * satisfied / total < threshold:
+                where = {key: getter(row) for key, getter in scope.items()}
+                found.append(_Low(dimension=dimension, satisfied=satisfied, total=total, **where))
+    return found
+
+
+def find_improvements(
+    *, window_days: int = 30, now: datetime | None = None
+) -> list[ImprovementFinding]:
+    """Record the findings of the window and notify the directors (module docstring)."""
+    start, end = _window(window_days, now)
+    ratings = Rating.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
+    counts = _dimension_counts()
+    service_rows = (
+        ratings.filter(demand__service__isnull=False)
+        .values("demand__resident__community_id", "demand__service_id", "demand__service__code")
+        .annotate(**counts)
+    )
+    team_of = CareContract.objects.filter(
+        resident_id=OuterRef("demand__resident_id"), status=ContractStatus.ACTIVE
+    ).values("team_id")[:1]
+    team_rows = (
+        ratings.annotate(team_id=Subquery(team_of))
+        .filter(team_id__isnull=False)
+        .values("team_id")
+        .annotate(**counts)
+    )
+    lows = _below_threshold(
+        service_rows,
+        community_id=lambda r: r["demand__resident__community_id"],
+        kind=lambda r: ScopeKind.SERVICE,
+        code=lambda r: r["demand__service__code"],
+        service_id=lambda r: r["demand__service_id"],
+        team_id=lambda r: None,
+    )
+    team_rows = list(team_rows)
+    teams = CareTeam.objects.in_bulk([row["team_id"] for row in team_rows])
+    lows += _below_threshold(
+        team_rows,
+        community_id=lambda r: teams[r["team_id"]].community_id,
+        kind=lambda r: ScopeKind.TEAM,
+        code=lambda r: teams[r["team_id"]].public_id,
+        service_id=lambda r: None,
+        team_id=lambda r: r["team_id"],
+    )
+    recorded = []
+    for low in lows:
+        finding = _record_finding(low, ratings, start, end)
+        if finding is not None:
+            recorded.append(finding)
+    return recorded
+
+
+def _record_finding(
+    low: _Low, ratings: Any, start: datetime, end: datetime
+) -> ImprovementFinding | None:
+    same = ImprovementFinding.objects.filter(
+        community_id=low.community_id, scope_kind=low.kind, scope_code=low.code,
+        dimension=low.dimension,
+    )  # fmt: skip
+    if same.filter(window_end__gt=start).exists():
+        return None  # recorded already for this window, or an overlapping earlier one
+    in_scope = ratings.filter(**{f"{low.dimension}__isnull": False})
+    if low.kind == ScopeKind.SERVICE:
+        in_scope = in_scope.filter(
+            demand__service_id=low.service_id, demand__resident__community_id=low.community_id
+        )
+    else:
+        in_scope = in_scope.filter(
+            demand__resident__contracts__status=ContractStatus.ACTIVE,
+            demand__resident__contracts__team_id=low.team_id,
+        )
+    rows = list(
+        in_scope.order_by("created_at", "id").values_list("id", "demand__public_id", low.dimension)[
+            :EVIDENCE_LIMIT
+        ]
+    )
+    evidence = {
+        "total": low.total,
+        "satisfied": low.satisfied,
+        "below_4": low.total - low.satisfied,
+        "ratings": [{"rating": pk, "demand": demand, "stars": stars} for pk, demand, stars in rows],
+        "truncated": low.total > len(rows),
+    }
+    try:
+        with transaction.atomic():
+            finding = ImprovementFinding.objects.create(
+                community_id=low.community_id, scope_kind=low.kind, scope_code=low.code,
+                service_id=low.service_id, team_id=low.team_id, dimension=low.dimension,
+                rate=low.rate, threshold=THRESHOLDS[low.dimension], sample_size=low.total,
+                window_start=start, window_end=end, evidence=evidence, created_at=clock.now(),
+            )  # fmt: skip
+            audit.record(
+                actor=None, action="careloop.improvement_finding.recorded", obj=finding,
+                detail={"scope": f"{low.kind}:{low.code}", "dimension": low.dimension,
+                        "rate": low.rate, "threshold": THRESHOLDS[low.dimension],
+                        "ratings": low.total},
+            )  # fmt: skip
+            _notify_directors(finding)
+    except IntegrityError:
+        return None  # a concurrent run recorded it
+    return finding
+
+
+def _scope_name(finding: ImprovementFinding) -> str:
+    if finding.service is not None:
+        return finding.service.name
+    if finding.team is not None:
+        return finding.team.name
+    return finding.scope_code
+
+
+def _notify_directors(finding: ImprovementFinding) -> None:
+    directors = User.objects.filter(
+        community_id=finding.community_id, groups__name=Role.CENTRE_DIRECTOR, is_active=True
+    ).order_by("id")
+    last_day = finding.window_end - timedelta(days=1)
+    for director in directors:
+        with translation.override(language_of(director)):
+            values = {
+                "scope": _scope_name(finding),
+                "dimension": str(Dimension(finding.dimension).label),
+                "rate": f"{finding.rate:g}%",
+                "threshold": f"{finding.threshold:g}%",
+                "count": finding.sample_size,
+                "start": formats.date_format(timezone.localtime(finding.window_start).date()),
+                "end": formats.date_format(timezone.localtime(last_day).date()),
+            }
+            subject = _("Low satisfaction: %(dimension)s of %(scope)s") % values
+            body = (
+                _(
+                    "From %(start)s to %(end)s, %(rate)s of the %(count)s ratings of %(scope)s "
+                    "gave %(dimension)s 4 or 5 stars, below the threshold of %(threshold)s. The "
+                    "finding is recorded for an improvement (PDCA) cycle."
+                )
+                % values
+            )
+        notify(
+            actor=None,
+            kind="text",
+            user=director,
+            context={"subject": subject, "body": body},
+            dedupe_key=f"analytics.finding:{finding.public_id}",
+        )
+
+
+# ---- finding status ---------------------------------------------------------------------------
+
+_STATUS_ORDER = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED, FindingStatus.PICKED_UP)
+
+
+def set_finding_status(
+    *, actor: User | None, finding: ImprovementFinding, status: str
+) -> ImprovementFinding:
+    """Acknowledge a finding, or mark it picked up by an improvement cycle (module
+    docstring). ``actor`` None is the system (the quality app's PDCA service)."""
+    if status not in FindingStatus.values:
+        raise DomainError(
+            "analytics.invalid_status", gettext_lazy("Choose a status from the list."),
+            fields={"status": [gettext_lazy("Choose a status from the list.")]},
+        )  # fmt: skip
+    if (
+        actor is not None
+        and not actor.is_superuser
+        and not (actor.has_role(*ANALYTICS_ROLES) and actor.community_id == finding.community_id)
+    ):
+        raise ForbiddenError(
+            "analytics.forbidden", gettext_lazy("You may not change this finding.")
+        )
+    with transaction.atomic():
+        locked = ImprovementFinding.objects.select_for_update().get(pk=finding.pk)
+        if locked.status == status:
+            return locked
+        if _STATUS_ORDER.index(FindingStatus(status)) < _STATUS_ORDER.index(
+            FindingStatus(locked.status)
+        ):
+            raise ConflictError(
+                "analytics.finding_status",
+                gettext_lazy("This finding has already moved past that status."),
+            )
+        locked.status = status
+        locked.status_changed_at = clock.now()
+        locked.status_changed_by = actor
+        locked.save(update_fields=["status", "status_changed_at", "status_changed_by"])
+        audit.record(
+            actor=actor, action=f"careloop.improvement_finding.{status}", obj=locked,
+            detail={"status": status},
+        )  # fmt: skip
+    return locked
