@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.test_portals import sign_in
 
@@ -53,9 +54,7 @@ def test_director_adds_a_weekly_schedule_and_sees_the_slots(
     # htmx filter: choosing a tier swaps the results in place and the URL follows.
     page.select_option("#id_tier", "development")
     page.wait_for_url(re.compile(r"tier=development"))
-    page.wait_for_function(
-        "!document.querySelector('#service-results').innerText.includes('常见病诊疗')"
-    )
+    expect(page.locator("#service-results")).not_to_contain_text("常见病诊疗")
     assert (
         "瑜伽" in page.inner_text("#service-results")
         or page.locator("#service-results tbody tr").count() > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
@@ -80,7 +81,9 @@ def test_doctor_searches_and_opens_a_record(live_server, e2e_cast, desk_page, co
     # Typing searches through htmx: the results swap in place and the URL follows.
     with page.expect_response(lambda r: "/w/residents/?q=" in r.url):
         page.fill("#id_q", "王秀")
-    page.wait_for_function("document.querySelectorAll('#resident-results tbody tr').length === 1")
+    # A locator assertion, not wait_for_function: Playwright evals string predicates while
+    # polling, which the page's CSP (no 'unsafe-eval') refuses.
+    expect(rows).to_have_count(1)
     assert "王秀英" in rows.first.inner_text()
     assert "q=" in page.url
     page.screenshot(path=str(shots / "workbench-list.png"), full_page=True)
