@@ -46,13 +46,22 @@ run: demo
 	$(CARELOOP) collectstatic --no-input -v 0
 	$(CARELOOP) serve --host $(HOST) --port $(PORT)
 
-# Debian's Chromium drives the browser tests (Playwright's own browser download is not used).
+# Debian's Chromium drives the browser tests (Playwright's own browser download is not used);
+# a CJK font makes the screenshots legible (best effort: the tests do not need it).
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian's chromium for the browser tests"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
 	  else echo "browser tests need /usr/bin/chromium: sudo apt-get install chromium"; exit 1; fi; \
+	fi
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing a Chinese font for legible screenshots"; \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 \
+	      || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null)) \
+	      || echo "no Chinese font: screenshots will show boxes for Chinese text"; \
+	  else echo "no Chinese font: sudo apt-get install fonts-wqy-microhei for legible screenshots"; fi; \
 	fi
 
 lint: install-test
