@@ -297,6 +297,85 @@ def test_my_readings_is_for_residents(client, cast, persona):
     assert not Observation.objects.exists()
 
 
+# ---- a guardian's readings page for a dependant ---------------------------------------------
+
+
+def family_readings_url(resident) -> str:
+    return f"/r/family/{resident.public_id}/readings/"
+
+
+def test_guardian_enters_a_dependants_blood_pressure(client, cast):
+    english(client)
+    client.force_login(cast.wang_user)  # 王秀英 is 李's guardian in the cast
+    assert (
+        family_readings_url(cast.li)
+        in client.get(f"/r/family/{cast.li.public_id}/").content.decode()
+    )
+    url = family_readings_url(cast.li)
+    form = {
+        "systolic": "186",
+        "diastolic": "116",
+        "effective_at": "",
+        "entry": "0b8f3c0e-2222-4a2b-8c3d-000000000001",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302 and response["Location"] == url
+    assert client.post(url, form).status_code == 302  # the same tap again saves nothing more
+    (obs,) = Observation.objects.filter(resident=cast.li)
+    assert (obs.value, obs.value2, obs.source, obs.recorded_by) == (
+        186,
+        116,
+        "manual",
+        cast.wang_user,
+    )
+    assert not Observation.objects.filter(resident=cast.wang).exists()
+    assert Alert.objects.filter(resident=cast.li, rule_code="bp-high").exists()
+    page = client.get(url).content.decode()
+    assert f"{cast.li.name}&#x27;s readings" in page or f"{cast.li.name}'s readings" in page
+    assert "186/116" in page
+    assert "Let them rest and measure again" in page
+
+
+def test_guardian_page_errors_keep_the_dependant(client, cast):
+    english(client)
+    client.force_login(cast.wang_user)
+    response = client.post(
+        family_readings_url(cast.li),
+        {
+            "systolic": "400",
+            "diastolic": "80",
+            "effective_at": "",
+            "entry": "0b8f3c0e-2222-4a2b-8c3d-000000000002",
+        },
+    )
+    assert response.status_code == 400
+    assert response.context["resident"] == cast.li
+    assert not Observation.objects.exists()
+
+
+def test_only_a_guardian_may_open_a_dependants_readings(client, cast):
+    client.force_login(cast.zhao_user)  # not 李's guardian
+    url = family_readings_url(cast.li)
+    assert client.get(url).status_code == 404
+    form = {
+        "systolic": "120",
+        "diastolic": "80",
+        "effective_at": "",
+        "entry": "0b8f3c0e-2222-4a2b-8c3d-000000000003",
+    }
+    assert client.post(url, form).status_code == 404
+    assert not Observation.objects.exists()
+    client.force_login(cast.doctor_a)
+    assert client.get(url).status_code == 403
+
+
+def test_own_record_through_the_family_url_goes_to_my_readings(client, cast):
+    client.force_login(cast.wang_user)
+    response = client.get(family_readings_url(cast.wang))
+    assert response.status_code == 302
+    assert response["Location"] == "/r/readings/"
+
+
 # ---- plotly.js -----------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ app_name = "observations"
 urlpatterns = [
     # Resident portal.
     path("r/readings/", views.my_readings, name="my_readings"),
+    path("r/family/<str:public_id>/readings/", views.family_readings, name="family_readings"),
     # Workbench.
     path("w/alerts/", views.alert_queue, name="alerts"),
     path(

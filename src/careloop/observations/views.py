@@ -275,13 +275,37 @@ def my_readings(request: HttpRequest) -> HttpResponse:
     me = resident_selectors.residents_visible_to(user).filter(user=user).first()
     if me is None:
         return redirect("residents:portal")
+    return _readings_page(request, me, reverse("observations:my_readings"))
+
+
+@page_access(is_resident)
+def family_readings(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A guardian reads and enters a dependant's readings (an elder who cannot use a phone)."""
+    try:
+        dependant = resident_selectors.get_resident_for(
+            request.user,  # type: ignore[arg-type]
+            public_id,
+            purpose="guardian",
+        )
+    except NotFoundError:
+        raise Http404(str(_("No such resident."))) from None
+    if dependant.user_id == request.user.pk:
+        return redirect("observations:my_readings")
+    return _readings_page(
+        request, dependant, reverse("observations:family_readings", args=[dependant.public_id])
+    )
+
+
+def _readings_page(request: HttpRequest, resident: Resident, here: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    own = resident.user_id == user.pk
     form = BloodPressureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             recorded = services.record_reading(
                 actor=user,
-                resident=me,
+                resident=resident,
                 code=codes.BP,
                 value=data["systolic"],
                 value2=data["diastolic"],
@@ -292,16 +316,26 @@ def my_readings(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            if recorded.created:
+            if not recorded.created:
+                messages.info(request, _("This reading was already saved."))
+            elif own:
                 messages.success(request, _("Your blood pressure is saved."))
             else:
-                messages.info(request, _("This reading was already saved."))
-            return redirect("observations:my_readings")
+                messages.success(
+                    request,
+                    _("%(name)s's blood pressure is saved.") % {"name": resident.name},
+                )
+            return redirect(here)
     context = {
-        "resident": me,
+        "resident": resident,
+        "own": own,
+        "here": here,
+        "back": reverse("residents:portal")
+        if own
+        else reverse("residents:family_member", args=[resident.public_id]),
         "form": form,
-        **readings_summary(me),
-        **chrome(request, "readings"),
+        **readings_summary(resident),
+        **chrome(request, "readings" if own else "portal"),
     }
     return render(
         request, "observations/my_readings.html", context, status=400 if form.errors else 200
