@@ -5,17 +5,15 @@ CSRF token for unsafe methods), unless it says ``auth=None``. Every error body i
 ``{"code", "message", "fields"}``, translated per ``Accept-Language``.
 """
 
-from ninja import NinjaAPI
-
 from careloop.analytics.api import router as analytics_router
 from careloop.catalogue.api import router as catalogue_router
-from careloop.core.api import ApiTokenAuth, SessionAuth, install_error_handlers
+from careloop.core.api import ApiTokenAuth, CareLoopAPI, SessionAuth, install_error_handlers
 from careloop.core.api import router as core_router
 from careloop.demands.api import router as demands_router
 from careloop.observations.api import router as observations_router
 from careloop.residents.api import router as residents_router
 
-api = NinjaAPI(
+api = CareLoopAPI(
     title="CareLoop API",
     version="1",
     description="Community health demand-supply matching and primary care.",

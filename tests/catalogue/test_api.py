@@ -496,6 +496,8 @@ def test_free_slots_filters_and_pagination(client, cast, net, slots):
     assert backwards.status_code == 400 and list(backwards.json()["fields"]) == ["end"]
     unknown = client.get(URL + "/slots", {"service": "nope.nothing"}, **headers)
     assert unknown.status_code == 404
+    epoch = client.get(URL + "/slots", {"start": "0"}, **headers)  # not 1970-01-01
+    assert epoch.status_code == 400 and list(epoch.json()["fields"]) == ["start"]
 
 
 def test_booking_is_idempotent_and_full_is_409(client, cast, slots):

@@ -170,6 +170,19 @@ def test_single_reading_out_of_range_is_400_with_field(client, cast):
     assert Observation.objects.count() == 0
 
 
+@pytest.mark.parametrize("moment", [0, 1700000000, "1700000000", "0.5"])
+def test_a_time_given_as_a_number_is_400_not_1970(client, cast, moment):
+    """pydantic would read a number as a Unix timestamp; the API wants ISO 8601 text."""
+    url = f"/api/v1/residents/{cast.wang.public_id}/readings"
+    body = {"code": "8867-4", "value": 72, "effective_at": moment}
+    response = post(client, url, body, bearer(cast.doctor_a))
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "effective_at": ["Enter a valid date and time (ISO 8601, with its time zone)."]
+    }
+    assert Observation.objects.count() == 0
+
+
 def test_readings_list_filters_and_scopes(client, cast):
     url = f"/api/v1/residents/{cast.wang.public_id}/readings"
     auth = bearer(cast.doctor_a)

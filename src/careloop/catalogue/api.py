@@ -8,7 +8,7 @@ outside the caller's scope) and answer field errors with 400.
 
 # No "from __future__ import annotations": ninja resolves the query parameters of the
 # paginated operations through the pagination wrapper, which cannot see this module's names.
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -57,7 +57,7 @@ from careloop.core.api import current_user
 from careloop.core.errors import DomainError, NotFoundError
 from careloop.core.models import Community, User
 from careloop.core.roles import Role
-from careloop.core.schemas import ErrorOut
+from careloop.core.schemas import ErrorOut, IsoDate
 from careloop.residents.models import Resident
 from careloop.residents.selectors import get_resident_for
 
@@ -395,8 +395,8 @@ def list_free_slots(
     mode: str = "",
     provider: str = "",
     organisation: str = "",
-    start: date | None = None,
-    end: date | None = None,
+    start: IsoDate | None = None,
+    end: IsoDate | None = None,
 ) -> QuerySet[Slot]:
     """Slots with a place left, from ``start`` (default today) to ``end`` (both inclusive,
     default two weeks; at most 92 days), by ``service`` code, ``mode``, ``provider`` id and

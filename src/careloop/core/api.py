@@ -154,6 +154,37 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(HttpError, http_error)
 
 
+class CareLoopAPI(NinjaAPI):
+    """NinjaAPI whose schema also documents the errors every operation can give."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        document_common_errors(schema)
+        return schema
+
+
+def document_common_errors(schema: dict[str, Any]) -> None:
+    """Add the answers the error handlers above give to any operation, where the operation
+    does not list them itself: 400 when it takes input (a query, path or body that fails
+    validation), 401 when it needs authentication."""
+    error = {
+        "description": "Error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    }
+    secured_by_default = bool(schema.get("security"))
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            documented = {int(status) for status in responses}
+            if (operation.get("parameters") or operation.get("requestBody")) and (
+                400 not in documented
+            ):
+                responses[400] = error
+            secured = operation.get("security", [{}] if secured_by_default else [])
+            if secured and 401 not in documented:
+                responses[401] = error
+
+
 def _http_error_text(exc: HttpError) -> tuple[str, str]:
     if isinstance(exc, AuthenticationError):
         return "auth.unauthorized", _("Sign in, or send a valid API token.")
@@ -194,6 +225,8 @@ def _error_message(error: dict[str, Any]) -> str:
         return _("Enter a whole number.")
     if kind.startswith("date_"):
         return _("Enter a valid date.")
+    if kind.startswith("datetime_"):
+        return _("Enter a valid date and time (ISO 8601, with its time zone).")
     if kind == "greater_than_equal":
         return _("Ensure this value is greater than or equal to %(limit_value)s.") % {
             "limit_value": ctx.get("ge")

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+NUMBER = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
+
+
+def _iso_text(kind: str):
+    def check(value: Any) -> Any:
+        """Refuse what pydantic would read as a Unix timestamp (``0``, ``"1700000000"``):
+        dates and times come as ISO 8601 text, as the schema says."""
+        numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+        if numeric or (isinstance(value, str) and NUMBER.fullmatch(value)):
+            raise PydanticCustomError(kind, "expected ISO 8601 text")
+        return value
+
+    return check
+
+
+# Inputs only: a date or a date-time given as ISO 8601 text, never a number.
+IsoDate = Annotated[date, BeforeValidator(_iso_text("date_not_iso"))]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text("datetime_not_iso"))]
 
 
 class ErrorOut(Schema):

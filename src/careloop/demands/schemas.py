@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from careloop.core.schemas import IsoDateTime
 from careloop.demands.models import Demand, DemandEvent, DemandOffer
 
 ACTIONS = ("accept", "schedule", "start", "complete", "withdraw", "reject", "escalate", "fail")
@@ -17,8 +18,8 @@ ACTIONS = ("accept", "schedule", "start", "complete", "withdraw", "reject", "esc
 class WindowIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    start: datetime
-    end: datetime
+    start: IsoDateTime
+    end: IsoDateTime
 
 
 class DemandIn(Schema):

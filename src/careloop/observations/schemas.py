@@ -9,7 +9,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from careloop.core.schemas import ErrorOut
+from careloop.core.schemas import ErrorOut, IsoDateTime
 
 
 class ReadingValuesIn(Schema):
@@ -21,7 +21,7 @@ class ReadingValuesIn(Schema):
     value: Decimal | None = None
     systolic: Decimal | None = None
     diastolic: Decimal | None = None
-    effective_at: datetime = Field(description="when measured, with its time zone")
+    effective_at: IsoDateTime = Field(description="when measured, with its time zone")
     source: Literal["device", "manual", "clinic"] | None = None
     identifier: str = Field(
         "", max_length=64, description="the sender's id of this reading: a retry stores nothing"

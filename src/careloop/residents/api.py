@@ -36,7 +36,7 @@ def list_residents(request: HttpRequest, q: str = "") -> QuerySet[Resident]:
     return selectors.with_active_contract(selectors.search_residents(user, q))
 
 
-@router.post("", response={201: ResidentOut, 400: ErrorOut, 409: ErrorOut})
+@router.post("", response={201: ResidentOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut})
 def create_resident(request: HttpRequest, payload: ResidentIn) -> Status[Resident]:
     """Register a resident in the caller's community (a superuser names the community)."""
     user = current_user(request)
