@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from careloop.catalogue import services as catalogue_services
 from careloop.catalogue.models import Booking
 from careloop.core import tokens
+from careloop.core.models import AuditEvent
 from careloop.demands import services
 from careloop.demands.models import Demand
 from tests.catalogue.conftest import net  # noqa: F401 (fixture)
@@ -60,6 +61,21 @@ def test_a_resident_files_for_themself_and_a_retry_returns_the_same(client, cast
     again = post(client, "", NEED, cast.wang_user, HTTP_IDEMPOTENCY_KEY="k-1")
     assert again.status_code == 200 and again.json()["id"] == body["id"]
     assert Demand.objects.count() == 1
+
+
+def test_the_same_need_filed_again_answers_200_with_the_demand_already_filed(
+    client, cast, frozen, slots
+):
+    first = post(client, "", NEED, cast.wang_user, HTTP_IDEMPOTENCY_KEY="page-1")
+    assert first.status_code == 201
+    # Another key (the form reloaded), or none: the open demand of minutes ago, as a retry.
+    for headers in ({"HTTP_IDEMPOTENCY_KEY": "page-2"}, {}):
+        again = post(client, "", {**NEED, "modes": ["home"]}, cast.wang_user, **headers)
+        assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+        assert again.json()["modes"] == ["clinic"]  # the demand as filed
+    assert Demand.objects.count() == 1
+    other = post(client, "", {"description": "想量血压"}, cast.wang_user)
+    assert other.status_code == 201 and Demand.objects.count() == 2
 
 
 def test_bad_input_is_400_with_field_errors_and_writes_nothing(client, cast, frozen):
@@ -172,3 +188,47 @@ def test_openapi_lists_the_operations(client):
         "/api/v1/demands/{demand_id}/alternatives/{number}/accept",
     ):
         assert path in paths
+
+
+def viewed():
+    return AuditEvent.objects.filter(action="careloop.resident.viewed").order_by("id")
+
+
+def test_staff_reads_are_audited_one_event_per_request(client, cast, frozen):
+    mine = services.file_demand(
+        actor=cast.wang_user, resident=cast.wang, channel="resident_web", description="高烧"
+    )
+    theirs = services.file_demand(
+        actor=cast.zhao_user, resident=cast.zhao, channel="resident_web", description="想体检"
+    )
+    # A resident reading their own demands: nothing recorded.
+    own = bearer(cast.wang_user)
+    assert client.get(f"{URL}/{mine.public_id}", **own).status_code == 200
+    assert client.get(URL, **own).status_code == 200
+    assert not viewed().exists()
+
+    assert client.get(f"{URL}/{mine.public_id}", **bearer(cast.doctor_a)).status_code == 200
+    event = viewed().get()
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        cast.doctor_a.pk, "residents.resident", cast.wang.public_id,
+    )  # fmt: skip
+    assert event.detail == {
+        "purpose": "demands.read", "residents": [cast.wang.public_id],
+        "demands": [mine.public_id],
+    }  # fmt: skip
+
+    # A page of the list is one event naming the residents and demands on it.
+    response = client.get(URL, **bearer(cast.director))
+    assert [d["id"] for d in response.json()["items"]] == [mine.public_id, theirs.public_id]
+    event = viewed().last()
+    assert (event.actor_id, event.object_id) == (cast.director.pk, "")
+    assert event.detail == {
+        "purpose": "demands.list",
+        "residents": sorted([cast.wang.public_id, cast.zhao.public_id]),
+        "demands": [mine.public_id, theirs.public_id],
+    }
+    assert viewed().count() == 2
+    # An empty page, and a demand outside the caller's scope (404), record nothing.
+    assert client.get(URL, {"status": "completed"}, **bearer(cast.director)).status_code == 200
+    assert client.get(f"{URL}/{theirs.public_id}", **bearer(cast.doctor_a)).status_code == 404
+    assert viewed().count() == 2

@@ -1,6 +1,7 @@
 """Concurrent transitions on PostgreSQL (two threads, two connections): never a second
-booking, never a second message. SQLite serialises writers, so the sequential retries in
-test_offers.py and test_transitions.py cover it there."""
+booking, never a second message, a workbench action's token claimed once. SQLite serialises
+writers, so the sequential retries in test_offers.py, test_transitions.py and test_guards.py
+cover it there."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from careloop.catalogue.models import Booking, Service, Slot
 from careloop.core import audit
 from careloop.core.errors import DomainError
 from careloop.demands import services
-from careloop.demands.models import DeadlineBreach
+from careloop.demands.models import ActionGuard, DeadlineBreach
+from careloop.demands.services.guards import ONCE_TTL
 from careloop.notifications.models import Message
 from tests.catalogue.conftest import net  # noqa: F401 (fixture)
 
@@ -115,3 +117,16 @@ def test_two_sweeps_at_once_record_and_notify_once(cast, frozen, monkeypatch):
     assert DeadlineBreach.objects.filter(demand=demand).count() == 1
     assert Message.objects.filter(kind="demand.escalated", user=cast.doctor_a).count() == 1
     assert demand.events.filter(action="escalate").count() == 1
+
+
+@pytest.mark.parametrize("expired", [False, True], ids=["new", "expired"])
+def test_the_same_token_claimed_in_four_processes_at_once_acts_once(
+    cast, frozen, monkeypatch, expired
+):
+    token = "0123456789abcdef0123456789abcdef"
+    if expired:
+        ActionGuard.objects.create(key=f"match:{token}", expires_at=NOW - ONCE_TTL)
+    claim = lambda: services.claim_once(kind="match", token=token)  # noqa: E731
+    results = race(monkeypatch, "", claim, claim, claim, claim)
+    assert sorted(results) == [False, False, False, True]
+    assert ActionGuard.objects.get().expires_at == NOW + ONCE_TTL

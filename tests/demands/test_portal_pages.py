@@ -19,6 +19,7 @@ from django.test import Client
 
 from careloop.catalogue import services as catalogue_services
 from careloop.catalogue.models import Booking, BookingStatus, Service, Slot
+from careloop.core.models import AuditEvent
 from careloop.demands import services
 from careloop.demands.models import Channel, Demand, DemandEvent, DemandOffer, OfferStatus
 from tests.catalogue.conftest import net  # noqa: F401 (fixture)
@@ -184,9 +185,27 @@ def test_sending_the_same_form_twice_files_one_demand(wang, cast, slots):
     demand = Demand.objects.get()
     assert first["Location"] == second["Location"] == url(demand)
     assert DemandEvent.objects.filter(demand=demand, action="file").count() == 1
-    # A new form (a new key) is a new demand.
-    wang.post(NEW, form_data(cast))
+
+
+def test_going_back_and_sending_again_shows_the_need_already_filed(wang, cast, slots, frozen):
+    english(wang)
+    first = wang.post(NEW, form_data(cast))
+    demand = Demand.objects.get()
+    # Back, and the form (reloaded with a new key) sent again: the same need, not a second one.
+    again = wang.post(NEW, form_data(cast), follow=True)
+    assert again.redirect_chain == [(url(demand), 302)] and first["Location"] == url(demand)
+    assert Demand.objects.count() == 1
+    assert "You filed the same need a few minutes ago; here is its progress." in (
+        again.content.decode()
+    )
+    # Another need is filed.
+    other = wang.post(NEW, form_data(cast, service="", description="想量血压"), follow=True)
     assert Demand.objects.count() == 2
+    assert "Your need is filed. You can follow it here." in other.content.decode()
+    # The same need again after ten minutes is a new demand.
+    frozen(NOW + timedelta(minutes=11))
+    later = wang.post(NEW, form_data(cast))
+    assert Demand.objects.count() == 3 and later["Location"] != url(demand)
 
 
 @pytest.mark.parametrize(
@@ -256,9 +275,10 @@ def test_my_needs_lists_open_ones_first_with_the_next_step(wang, cast, frozen, s
 
 
 def test_my_needs_query_count_does_not_grow_with_the_list(
-    wang, cast, slots, django_assert_max_num_queries
+    wang, cast, slots, frozen, django_assert_max_num_queries
 ):
     for n in range(3):
+        frozen(NOW + timedelta(minutes=11 * n))  # the same service, not a refiling
         file(cast, description=f"需求{n}")
     with django_assert_max_num_queries(8):
         assert wang.get(LIST).status_code == 200
@@ -339,6 +359,21 @@ def test_detail_query_count(wang, cast, slots, django_assert_max_num_queries):
     services.accept_demand(actor=cast.doctor_a, demand=demand)
     with django_assert_max_num_queries(8):
         assert wang.get(url(demand)).status_code == 200
+
+
+def test_a_guardian_reading_a_dependants_need_is_audited_ones_own_is_not(wang, cast, slots):
+    mine = file(cast)
+    childs = file(cast, resident=cast.li, service=None, description="孩子咳嗽三天了")
+    viewed = AuditEvent.objects.filter(action="careloop.resident.viewed")
+    assert wang.get(url(mine)).status_code == 200
+    assert not viewed.exists()
+    assert wang.get(url(childs)).status_code == 200
+    event = viewed.get()
+    assert (event.actor_id, event.object_id) == (cast.wang_user.pk, cast.li.public_id)
+    assert event.detail == {
+        "purpose": "demands.portal", "residents": [cast.li.public_id],
+        "demands": [childs.public_id],
+    }  # fmt: skip
 
 
 def test_an_alternative_says_what_was_given_up(wang, cast, slots):

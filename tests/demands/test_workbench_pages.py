@@ -5,11 +5,10 @@ Clock frozen at Monday 9 February 2026, 08:00 Shanghai time."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -19,6 +18,7 @@ from careloop.core.models import AuditEvent
 from careloop.core.roles import Role
 from careloop.demands import services
 from careloop.demands.models import (
+    ActionGuard,
     DeadlineBreach,
     Demand,
     DemandEvent,
@@ -30,7 +30,7 @@ from tests.catalogue.conftest import net  # noqa: F401 (fixture)
 from tests.conftest import make_user
 from tests.observations.test_pages import assert_no_inline_script_or_style
 
-from .conftest import SHANGHAI, written
+from .conftest import NOW, SHANGHAI, written
 
 QUEUE = "/w/demands/"
 GREEN = "/w/green/"
@@ -76,14 +76,6 @@ def shown_actions(html: str) -> set[str]:
 
 def count_changes() -> tuple[int, int, int, int]:
     return (*written(), Booking.objects.count())
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Tokens of writes without an idempotency key (match, re-plan) are kept in the cache."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -262,6 +254,26 @@ def test_demand_page_shows_history_deadlines_and_only_legal_actions(client, cast
     assert "Accepted" in html and "Doctor_A" in html
 
 
+def test_opening_a_demand_page_is_audited(client, cast, demand):
+    client.force_login(cast.doctor_a)
+    before = AuditEvent.objects.count()
+    assert client.get(page_url(demand)).status_code == 200
+    event = AuditEvent.objects.get(action="careloop.resident.viewed")
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        cast.doctor_a.pk, "residents.resident", cast.wang.public_id,
+    )  # fmt: skip
+    assert event.detail == {
+        "purpose": "demands.workbench",
+        "residents": [cast.wang.public_id],
+        "demands": [demand.public_id],
+    }
+    assert AuditEvent.objects.count() == before + 1
+    # A demand outside the caller's scope is 404 and nothing is recorded.
+    client.force_login(cast.doctor_b)
+    assert client.get(page_url(demand)).status_code == 404
+    assert AuditEvent.objects.count() == before + 1
+
+
 def test_demand_page_lists_offers_and_schedules_an_offered_time(client, cast, served, slots):
     english(client)
     offers = list(DemandOffer.objects.filter(demand=served).order_by("number"))
@@ -348,6 +360,28 @@ def test_match_again_makes_new_offers(client, cast, served):
     assert DemandOffer.objects.count() == before
     html = client.get(page_url(served)).content.decode()
     assert "This was already done." in html
+
+
+def test_match_again_is_guarded_in_the_database_until_the_guard_expires(
+    client, cast, served, frozen
+):
+    """The token is claimed by a row every web process sees (not a per-process cache)."""
+    english(client)
+    client.force_login(cast.doctor_a)
+    post(client, served, "match")
+    guard = ActionGuard.objects.get()
+    assert guard.key == f"match:{TOKEN}" and guard.expires_at == NOW + timedelta(minutes=10)
+    before = DemandOffer.objects.count()
+    frozen(NOW + timedelta(minutes=9))
+    post(client, served, "match")
+    assert DemandOffer.objects.count() == before
+    # Once the guard has expired, the same token acts again (and the old guard is replaced).
+    frozen(NOW + timedelta(minutes=10, seconds=1))
+    response = post(client, served, "match")
+    assert response.status_code == 302
+    assert DemandOffer.objects.count() > before
+    guard = ActionGuard.objects.get()
+    assert guard.expires_at == NOW + timedelta(minutes=20, seconds=1)
 
 
 def test_an_illegal_action_shows_the_conflict_and_changes_nothing(client, cast, demand):
@@ -465,6 +499,13 @@ def test_filing_by_phone(client, cast, frozen):
     # The same form sent again (a double click) files once.
     assert client.post(file_url(cast.wang), data)["Location"] == page_url(demand)
     assert Demand.objects.count() == 1
+    # The same need filed again from a new form (back, or a second call): the demand already
+    # open is shown, not a second one.
+    again = client.post(file_url(cast.wang), {**data, "token": "f" * 32}, follow=True)
+    assert again.redirect_chain == [(page_url(demand), 302)]
+    assert Demand.objects.count() == 1
+    html = again.content.decode()
+    assert "The same demand was filed for this resident a few minutes ago; here it is." in html
 
 
 def test_a_clinician_push_is_system_suggested(client, cast, frozen):

@@ -81,6 +81,15 @@ def test_a_year_of_demands_on_every_channel_and_tier(loaded, frozen_clock):
         d for d in vaccinations if 40 <= timezone.localtime(d.created_at).isocalendar()[1] <= 46
     ]
     assert len(autumn) >= 0.8 * len(vaccinations) > 0
+    # Each demand is at the resident's home, as ``home_location`` finds it for a new one.
+    places = set(
+        historic().values_list(
+            "latitude", "longitude", "resident__household__latitude",
+            "resident__household__longitude",
+        )
+    )  # fmt: skip
+    assert len(places) > 1
+    assert all(lat is not None and [lat, lon] == home for lat, lon, *home in places)
     # No audit event of its own: the demo's one summary event stands for the load.
     assert (
         not AuditEvent.objects.filter(action__startswith="careloop.demand.")

@@ -12,12 +12,17 @@ from careloop.core.roles import Role
 from careloop.core.validators import parse_id_number, validate_mobile
 from careloop.demo import names
 from careloop.demo.generator import (
+    CENTRE_LAT,
+    CENTRE_LON,
+    ESTATE_RADIUS_KM,
     REFERENCE_DATE,
     REGION_CODE,
     DemoCommunity,
+    building_sites,
     demo_usernames,
     generate,
 )
+from careloop.matching.engine import haversine_km
 from careloop.residents.models import Disability, GuardianRelation, Sex
 
 N = 300
@@ -155,6 +160,35 @@ def test_household_members_share_the_address_and_contract_with_one_team(demo):
         assert household.address.endswith("室")
         teams = {demo.residents[i].team for i in household.members} - {None}
         assert teams <= {household.team}
+
+
+def test_every_home_is_on_the_map_within_the_estate(big):
+    centre = (float(CENTRE_LAT), float(CENTRE_LON))
+    for demo in big.values():
+        sites = {}
+        for household in demo.households:
+            where = (household.latitude, household.longitude)
+            assert haversine_km(centre, where) <= ESTATE_RADIUS_KM + 0.001
+            assert where == (round(where[0], 6), round(where[1], 6))
+            building = household.address.split("小区")[1].split("栋")[0]
+            assert sites.setdefault(building, where) == where  # one building, one point
+        assert len(set(sites.values())) == len(sites) > 1
+
+
+def test_buildings_scatter_over_the_estate_whatever_the_size():
+    sites = building_sites(2026, 400)
+    assert building_sites(2026, 400) == sites
+    assert building_sites(2026, 35) == sites[:35]  # building k stands where it stood
+    assert building_sites(2027, 35) != sites[:35]
+    centre = (float(CENTRE_LAT), float(CENTRE_LON))
+    distances = sorted(haversine_km(centre, site) for site in sites)
+    assert distances[-1] <= ESTATE_RADIUS_KM + 0.001
+    # Even over the disc: a quarter within half the radius, the median near R/√2.
+    assert 0.2 < sum(d <= ESTATE_RADIUS_KM / 2 for d in distances) / len(sites) < 0.3
+    assert 1.3 < distances[len(distances) // 2] < 1.55
+    # Every direction: each quadrant around the centre holds about a quarter of them.
+    quadrants = Counter((lat > centre[0], lon > centre[1]) for lat, lon in sites)
+    assert all(70 < count < 130 for count in quadrants.values())
 
 
 def test_names_and_values_fit_the_models(demo):

@@ -84,7 +84,9 @@ def snapshot() -> dict[str, list]:
             )
             for r in residents
         ),
-        "households": sorted((h.code, h.address) for h in Household.objects.all()),
+        "households": sorted(
+            (h.code, h.address, h.latitude, h.longitude) for h in Household.objects.all()
+        ),
         "contracts": sorted(
             (c.resident.id_number, c.team.name, c.doctor.username, c.signed_on, c.ends_on)
             for c in contracts
@@ -128,6 +130,10 @@ def test_load_writes_the_generated_community(loaded):
     assert community.district == "武昌区"
     assert Resident.objects.filter(community=community).count() == N
     assert Household.objects.filter(community=community).count() == len(demo.households)
+    # Every home is on the map, where the generator put its building.
+    assert sorted(
+        Household.objects.filter(community=community).values_list("code", "latitude", "longitude")
+    ) == sorted((h.code, h.latitude, h.longitude) for h in demo.households)
     assert CareTeam.objects.filter(community=community).count() == 8
     contracted = sum(r.team is not None for r in demo.residents)
     assert CareContract.objects.filter(status="active").count() == contracted

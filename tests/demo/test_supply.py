@@ -27,7 +27,7 @@ from careloop.catalogue.reference import read_catalogue
 from careloop.core import clock
 from careloop.core.models import AuditEvent, User
 from careloop.core.roles import Role
-from careloop.demo.generator import generate
+from careloop.demo.generator import ESTATE_RADIUS_KM, building_sites, generate
 from careloop.demo.loader import load
 from careloop.demo.supply import (
     CENTRE,
@@ -37,6 +37,7 @@ from careloop.demo.supply import (
     enrolment_plan,
     generate_supply,
 )
+from careloop.matching.engine import haversine_km
 
 N = 300
 SEED = 7
@@ -118,6 +119,28 @@ def test_services_follow_skills_and_schedules_fit(supply):
     )  # fmt: skip
     per_volunteer = Counter(provider for provider, _ in volunteer_days)
     assert all(2 <= days <= 6 for days in per_volunteer.values())  # coaches: +3 dawn classes
+
+
+def test_every_home_service_reaches_every_home_though_not_every_provider_does(supply):
+    homes = building_sites(SEED, 40)  # a 12,000-resident estate has 35 buildings
+
+    def reaches(p: int, home: tuple[float, float]) -> bool:
+        provider = supply.providers[p]
+        base = (float(provider.base_latitude), float(provider.base_longitude))
+        return haversine_km(base, home) <= float(provider.radius_km)
+
+    visiting: dict[str, set[int]] = {}
+    for s in supply.schedules:
+        if s.mode == "home":
+            for code in s.services:
+                visiting.setdefault(code, set()).add(s.provider)
+    assert len(visiting) > 15
+    for code, providers in visiting.items():
+        assert all(any(reaches(p, home) for p in providers) for home in homes), code
+    short = {p for ps in visiting.values() for p in ps if supply.providers[p].radius_km < 2}
+    assert short and all(supply.providers[p].kind == VOLUNTEER for p in short)
+    assert all(not all(reaches(p, home) for home in homes) for p in short)
+    assert ESTATE_RADIUS_KM == 2.0
 
 
 def test_the_cardiologist_visits_on_wednesday_afternoons(supply):

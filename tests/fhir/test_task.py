@@ -34,6 +34,8 @@ from tests.fhir.conftest import FHIR_JSON, outcome_issues
 from tests.fhir.test_fhirpy_client import client_for, live_cast  # noqa: F401 (fixtures)
 
 REFILL = "basic.chronic_refill"
+# audit.record: a savepoint, the chain head locked, the event, the head moved, released
+AUDIT_QUERIES = 5
 SEARCH_PARAMS = {"_id", "patient", "subject", "status", "business-status", "priority", "intent",
                  "code", "authored-on", "owner"}  # fmt: skip
 
@@ -272,7 +274,7 @@ def test_search_by_patient_status_priority_code_and_authored_on(fhir, cast, froz
 
 def test_search_by_owner(fhir, cast, net, frozen):  # noqa: F811
     demand = file(cast)
-    file(cast)
+    file(cast, description="想做康复")
     services.accept_demand(actor=cast.doctor_a, demand=demand)
     api = fhir(cast.director)
 
@@ -284,8 +286,8 @@ def test_search_by_owner(fhir, cast, net, frozen):  # noqa: F811
 
 
 def test_search_pages_and_refuses_what_it_does_not_know(fhir, cast, frozen):  # noqa: F811
-    for _ in range(3):
-        file(cast)
+    for n in range(3):
+        file(cast, description=f"想量血压{n}")
     api = fhir(cast.doctor_a)
 
     page = Bundle.model_validate(api.get("/Task", _count="2").json())
@@ -298,10 +300,16 @@ def test_search_pages_and_refuses_what_it_does_not_know(fhir, cast, frozen):  # 
     assert outcome_issues(refused)[0]["code"] == "not-supported"
 
 
-@pytest.mark.usefixtures("net", "frozen")
-def test_a_page_of_50_tasks_has_no_per_row_queries(fhir, cast, django_assert_max_num_queries):
+@pytest.mark.usefixtures("net")
+def test_a_page_of_50_tasks_has_no_per_row_queries(
+    fhir,
+    cast,
+    frozen,  # noqa: F811
+    django_assert_max_num_queries,
+):
     refill = Service.objects.get(code=REFILL)
     for n in range(50):
+        frozen(NOW + timedelta(minutes=11 * n))  # not the same need filed again
         demand = file(
             cast, resident=cast.li if n % 2 else cast.wang, service=refill if n % 3 else None,
             actor=cast.doctor_a if n % 4 else cast.wang_user,
@@ -317,8 +325,9 @@ def test_a_page_of_50_tasks_has_no_per_row_queries(fhir, cast, django_assert_max
     with CaptureQueriesContext(connection) as one:
         assert len(ids(api.get("/Task", _count="1"))) == 1
     # the token, the caller's roles, the count, the page (with resident, service, requester,
-    # owner and booked slot joined) and its events: no more than for a page of one
-    with django_assert_max_num_queries(min(len(one), 5)):
+    # owner and booked slot joined), its events and one audit event for the page (two
+    # residents): no more than for a page of one
+    with django_assert_max_num_queries(min(len(one), 5 + AUDIT_QUERIES)):
         assert len(ids(api.get("/Task", _count="50"))) == 50
 
 
@@ -358,6 +367,41 @@ def test_unknown_id_is_404_and_anonymous_is_401(fhir, cast, frozen):  # noqa: F8
     anonymous = fhir(None)
     assert anonymous.get(f"/Task/{demand.public_id}").status_code == 401
     assert anonymous.get("/Task").status_code == 401
+
+
+def test_staff_reads_and_search_pages_are_audited(fhir, cast, frozen):  # noqa: F811
+    wangs = file(cast)
+    lis = file(cast, resident=cast.li, description="咳嗽")
+
+    def viewed():
+        return AuditEvent.objects.filter(action="careloop.resident.viewed").order_by("id")
+
+    fhir(cast.wang_user).get(f"/Task/{wangs.public_id}")  # one's own: not recorded
+    assert not viewed().exists()
+
+    doctor = fhir(cast.doctor_a)
+    assert doctor.get(f"/Task/{wangs.public_id}").status_code == 200
+    event = viewed().get()
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        cast.doctor_a.pk, "residents.resident", cast.wang.public_id,
+    )  # fmt: skip
+    assert event.detail == {
+        "purpose": "fhir.read", "residents": [cast.wang.public_id], "demands": [wangs.public_id],
+    }  # fmt: skip
+
+    page = ids(doctor.get("/Task"))
+    event = viewed().last()
+    assert viewed().count() == 2 and event.object_id == ""
+    assert event.detail == {
+        "purpose": "fhir.search",
+        "residents": sorted([cast.wang.public_id, cast.li.public_id]),
+        "demands": page,
+    }
+    assert sorted(page) == sorted([wangs.public_id, lis.public_id])
+    # Nothing found, nothing disclosed.
+    assert doctor.get("/Task/nope").status_code == 404
+    assert ids(doctor.get("/Task", status="completed")) == []
+    assert viewed().count() == 2
 
 
 def test_create_and_update_are_405_and_write_nothing(fhir, cast, frozen):  # noqa: F811

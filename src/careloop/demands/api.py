@@ -63,6 +63,18 @@ def _detail(user: User, public_id: str) -> Demand:
     return selectors.get_demand_for(user, public_id)
 
 
+class AuditedPages(PageNumberPagination):
+    """Page numbers, and the demands on the page written to the audit trail as one read."""
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Demand], pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        items = list(page[self.items_attribute])
+        selectors.record_reads(current_user(request), items, purpose="demands.list")
+        return {**page, self.items_attribute: items}
+
+
 @router.post("/demands", response={200: DemandDetailOut, 201: DemandDetailOut, 400: ErrorOut,
                                    403: ErrorOut, 404: ErrorOut})  # fmt: skip
 def file_demand(
@@ -72,7 +84,9 @@ def file_demand(
 ) -> Status[Demand]:
     """File a demand. A resident files for themself on ``resident_web``; staff name the
     resident and the channel. The answer includes the offers online matching made at once.
-    A retry with the same ``Idempotency-Key`` answers 200 with the first demand."""
+    A retry with the same ``Idempotency-Key`` answers 200 with the first demand, and so does
+    the same need filed again within minutes (the same service, or the same words, still
+    open): 200 with the demand already filed."""
     user = current_user(request)
     resident = _resident_for(user, payload.resident_id)
     channel = payload.channel or Channel.RESIDENT_WEB
@@ -81,9 +95,7 @@ def file_demand(
         service = Service.objects.filter(code=payload.service_code, active=True).first()
         if service is None:
             raise _invalid("service_code", _("No service has this code."))
-    key = idempotency_key.strip()
-    replay = bool(key) and Demand.objects.filter(resident=resident, idempotency_key=key).exists()
-    demand = services.file_demand(
+    filed = services.file_or_find_demand(
         actor=user,
         resident=resident,
         channel=channel,
@@ -93,13 +105,13 @@ def file_demand(
         windows=[{"start": w.start.isoformat(), "end": w.end.isoformat()} for w in payload.windows],
         provider_sex=payload.provider_sex,
         system_suggested=channel == Channel.CLINICIAN_PUSH,
-        idempotency_key=key,
+        idempotency_key=idempotency_key,
     )
-    return Status(200 if replay else 201, _detail(user, demand.public_id))
+    return Status(201 if filed.is_new else 200, _detail(user, filed.demand.public_id))
 
 
 @router.get("/demands", response={200: list[DemandOut], 400: ErrorOut})
-@paginate(PageNumberPagination, page_size=settings.CARELOOP_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+@paginate(AuditedPages, page_size=settings.CARELOOP_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
 def list_demands(
     request: HttpRequest,
     status: str = "",
@@ -109,7 +121,8 @@ def list_demands(
 ) -> QuerySet[Demand]:
     """Demands the caller sees, open ones by deadline first. ``status`` and ``tier`` take
     one code or several separated by commas; ``mine``: accepted by the caller (a resident:
-    their own); ``overdue``: past the deadline that applies now."""
+    their own); ``overdue``: past the deadline that applies now. Each page a staff member
+    reads is audited (one event naming the residents and demands on it)."""
     user = current_user(request)
     demands = selectors.demands_visible_to(user)
     if status:
@@ -136,8 +149,12 @@ def list_demands(
 
 @router.get("/demands/{demand_id}", response={200: DemandDetailOut, 404: ErrorOut})
 def get_demand(request: HttpRequest, demand_id: str) -> Demand:
-    """Status, tier, quadrant, deadlines, assignment, offers and history."""
-    return _detail(current_user(request), demand_id)
+    """Status, tier, quadrant, deadlines, assignment, offers and history. Staff reads are
+    audited."""
+    user = current_user(request)
+    demand = _detail(user, demand_id)
+    selectors.record_reads(user, [demand], purpose="demands.read")
+    return demand
 
 
 def _schedule_target(user: User, demand: Demand, payload: TransitionIn) -> dict[str, Any]:

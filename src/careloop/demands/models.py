@@ -392,3 +392,18 @@ class FollowUpCall(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up {self.demand_id} ({self.status})"
+
+
+class ActionGuard(models.Model):
+    """A one-use form token claimed by a workbench action that has no idempotency key of its
+    own (match again, re-plan now). The unique key makes a second claim fail in every web
+    process until ``expires_at`` (``services.claim_once``)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="action_guard_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.expires_at:%Y-%m-%d %H:%M}"

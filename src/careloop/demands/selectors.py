@@ -1,10 +1,14 @@
-"""Permission-scoped reads of demands: every read of a demand goes through here."""
+"""Permission-scoped reads of demands: every read of a demand goes through here, and staff
+reads are written to the audit trail (``record_reads``)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from careloop.core import audit
 from careloop.core.errors import NotFoundError
 from careloop.core.models import User
 from careloop.demands.models import (
@@ -32,6 +36,29 @@ def get_demand_for(user: User, public_id: str) -> Demand:
     if demand is None:
         raise NotFoundError("demands.not_found", _("No such demand."))
     return demand
+
+
+def record_reads(user: User, demands: Iterable[Demand], *, purpose: str) -> None:
+    """Audit that ``user`` read ``demands`` (a detail page, or one page of a list) as a read
+    of the residents' records is audited: one ``careloop.resident.viewed`` event for the lot,
+    naming the residents and the demands; the object is the resident when there is one.
+    A resident reading their own demands is not recorded (a guardian reading a dependant's
+    is). Needs ``demand.resident`` loaded, as ``demands_visible_to`` does."""
+    seen = [demand for demand in demands if demand.resident.user_id != user.pk]
+    if not seen:
+        return
+    residents = sorted({demand.resident.public_id for demand in seen})
+    audit.record(
+        actor=user,
+        action="careloop.resident.viewed",
+        object_type="residents.resident",
+        object_id=residents[0] if len(residents) == 1 else "",
+        detail={
+            "purpose": purpose,
+            "residents": residents,
+            "demands": [demand.public_id for demand in seen],
+        },
+    )
 
 
 def clinician_queue(user: User) -> QuerySet[Demand]:

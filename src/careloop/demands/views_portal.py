@@ -364,7 +364,7 @@ def demand_new(request: HttpRequest) -> HttpResponse:
             )
         else:
             try:
-                demand = demand_services.file_demand(
+                filed = demand_services.file_or_find_demand(
                     actor=user,
                     resident=resident,
                     channel=Channel.RESIDENT_WEB,
@@ -382,8 +382,14 @@ def demand_new(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 apply_domain_error(form, error)
             else:
-                messages.success(request, _("Your need is filed. You can follow it here."))
-                return redirect("demands_portal:detail", demand.public_id)
+                if filed.found == demand_services.FOUND_RECENT:
+                    messages.info(
+                        request,
+                        _("You filed the same need a few minutes ago; here is its progress."),
+                    )
+                else:
+                    messages.success(request, _("Your need is filed. You can follow it here."))
+                return redirect("demands_portal:detail", filed.demand.public_id)
     context = {
         "form": form,
         "resident": me,
@@ -453,7 +459,10 @@ def _render_detail(
 @page_access(is_resident)
 def demand_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    return _render_detail(request, demand_or_404(user, public_id, detail=True))
+    demand = demand_or_404(user, public_id, detail=True)
+    # A guardian reading a dependant's need is audited (as their readings are); one's own not.
+    selectors.record_reads(user, [demand], purpose="demands.portal")
+    return _render_detail(request, demand)
 
 
 def _after(request: HttpRequest, demand: Demand, error: DomainError) -> HttpResponse:

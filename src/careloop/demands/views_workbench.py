@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
@@ -69,7 +68,6 @@ PAGE_SIZE = 25
 SCHEDULE_DAYS = 14
 SCHEDULE_CHOICES = 30
 BREACH_PAGE_SIZE = 25
-ONCE_SECONDS = 600
 # Open, not yet booked: the match-by (or respond-by) deadline still runs.
 UNBOOKED = (DemandStatus.SUBMITTED, DemandStatus.ESCALATED, DemandStatus.ACCEPTED)
 CONSOLE_ROLES = (Role.CENTRE_DIRECTOR, Role.QUALITY_MANAGER, Role.SYSTEM_ADMIN)
@@ -114,11 +112,6 @@ def _demand_or_404(user: User, public_id: str) -> Demand:
         return selectors.get_demand_for(user, public_id)
     except NotFoundError:
         raise Http404(str(_("No such demand."))) from None
-
-
-def _once(kind: str, token: str) -> bool:
-    """True the first time ``token`` is used for ``kind`` (for writes without a key)."""
-    return cache.add(f"careloop:demands:{kind}:{token}", 1, ONCE_SECONDS)
 
 
 def _safe_next(request: HttpRequest, target: str, fallback: str) -> str:
@@ -323,7 +316,9 @@ def _render_detail(
 
 @page_access(can_list_residents)
 def detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    demand = _demand_or_404(request.user, public_id)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    demand = _demand_or_404(user, public_id)
+    selectors.record_reads(user, [demand], purpose="demands.workbench")
     return _render_detail(request, demand)
 
 
@@ -341,7 +336,7 @@ def _perform(user: User, demand: Demand, action: str, form: Any) -> str:
     key = form.key(action)
     data = form.cleaned_data
     if action == "match":
-        if not _once("match", data["token"]):
+        if not services.claim_once(kind="match", token=data["token"]):
             return str(_("This was already done."))
         offers = services.match_demand(actor=user, demand=demand)
         if not offers:
@@ -411,7 +406,7 @@ def file(request: HttpRequest, public_id: str) -> HttpResponse:
     form = FileDemandForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            demand = services.file_demand(
+            filed = services.file_or_find_demand(
                 actor=user,
                 resident=resident,
                 idempotency_key=form.key("file"),
@@ -424,7 +419,14 @@ def file(request: HttpRequest, public_id: str) -> HttpResponse:
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(request, _("The demand is filed."))
+            demand = filed.demand
+            if filed.found == services.FOUND_RECENT:
+                messages.info(
+                    request,
+                    _("The same demand was filed for this resident a few minutes ago; here it is."),
+                )
+            else:
+                messages.success(request, _("The demand is filed."))
             if demand.tier == DemandTier.CRITICAL:
                 messages.warning(request, _("Critical: the green channel is open."))
             return redirect("demands_workbench:detail", public_id=demand.public_id)
@@ -580,7 +582,7 @@ def replan(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest()
-    if not _once("replan", form.cleaned_data["token"]):
+    if not services.claim_once(kind="replan", token=form.cleaned_data["token"]):
         messages.info(request, _("This was already done."))
         return redirect("demands_workbench:console")
     result = services.replan_unconfirmed(actor=user)

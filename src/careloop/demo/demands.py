@@ -188,6 +188,7 @@ class _Person:
     doctor: int | None  # the contracted family doctor's user id
     login: int | None  # the resident's own login, else a guardian's
     packages: dict[str, date] = field(default_factory=dict)  # package code → enrolled on
+    home: tuple[float, float] | None = None  # the household's coordinates
 
 
 @dataclass
@@ -340,6 +341,10 @@ def _people(
             team=demo.households[spec.household].team,
             doctor=user_pk.get(spec.doctor) if spec.team is not None else None,
             login=login.get(i),
+            home=(
+                demo.households[spec.household].latitude,
+                demo.households[spec.household].longitude,
+            ),
         )
         for i, spec in enumerate(demo.residents)
     ]
@@ -679,6 +684,7 @@ class _Builder:
             filer = plan.person.login  # residents without a demo login: not recorded
         elif plan.channel in STAFF_FILED:
             filer = self._clinician(plan)
+        home = plan.person.home or self.centre  # as ``home_location`` finds it
         mode = ""
         if plan.channel == Channel.HOME_VISIT:
             mode = "home"
@@ -696,7 +702,7 @@ class _Builder:
             urgent=result.urgent, important=result.important,
             quadrant=classify.quadrant(urgent=result.urgent, important=result.important),
             tier=result.tier, modes=[mode] if mode else [], due_respond_at=due_respond,
-            due_match_at=due_match, latitude=self.centre[0], longitude=self.centre[1],
+            due_match_at=due_match, latitude=home[0], longitude=home[1],
             created_at=filed, status=S.SUBMITTED, accepted_at=None, accepted_by_id=None,
             completed_at=None, reject_reason="", resident_confirmed=None,
         )  # fmt: skip

@@ -6,21 +6,30 @@ people (couples, parents with children, three generations, elders living alone �
 elders), Chinese names by surname frequency and birth cohort, valid GB 11643 ID numbers of
 武昌区 (420106), mainland mobile numbers for adults, and family-doctor teams with contracts.
 
+Homes are on the map: every household has the coordinates of its building, and the
+estate's buildings stand scattered evenly over a disc of ``ESTATE_RADIUS_KM`` around the
+community health centre (``CENTRE_LAT``, ``CENTRE_LON``; GCJ-02 like every coordinate in
+CareLoop), so homes at its edge lie beyond the shorter home-visit radii of the volunteers.
+
 Determinism: every draw comes from ``random.Random`` seeded with a string derived from
 ``seed`` (string seeds are hashed with SHA-512, so ``PYTHONHASHSEED`` plays no part); the
 code iterates lists in a fixed order and never a set or a dict whose order depends on the
-data. Ages are taken on the fixed ``REFERENCE_DATE``, never on today, so the same ``n`` and
-``seed`` give the same ID numbers on any day. The only value the loader derives from the
-clock is the signing date of contracts (``contract_days_ago`` before the day of loading), so
-that a demo loaded in any year shows running contracts.
+data. Building sites come from a stream of their own, drawn in building order, so building
+*k* stands in the same place whatever ``n``. Ages are taken on the fixed ``REFERENCE_DATE``,
+never on today, so the same ``n`` and ``seed`` give the same ID numbers on any day. The only
+value the loader derives from the clock is the signing date of contracts
+(``contract_days_ago`` before the day of loading), so that a demo loaded in any year shows
+running contracts.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from itertools import accumulate
 
 from careloop.core.roles import Role
@@ -35,6 +44,10 @@ REGION_CODE = "420106"  # 湖北省武汉市武昌区 (GB/T 2260)
 ADDRESS_PREFIX = "武汉市武昌区幸福里小区"
 # Blocks of the estate: units per building, floors per unit, flats per floor.
 UNITS, FLOORS, FLATS = 3, 11, 4
+# 武汉市武昌区: the community health centre, and how far from it the estate's buildings stand.
+CENTRE_LAT, CENTRE_LON = Decimal("30.540000"), Decimal("114.330000")
+ESTATE_RADIUS_KM = 2.0
+KM_PER_DEGREE_LATITUDE = 111.195  # on the mean Earth radius, 6371.0088 km
 
 DEFAULT_RESIDENTS = 12_000
 DEFAULT_SEED = 2026
@@ -103,6 +116,8 @@ class HouseholdSpec:
     members: tuple[int, ...]
     team: int  # the team serving the flat; members who sign a contract sign with it
     doctor: str  # username of the household's family doctor
+    latitude: float  # the building's (GCJ-02)
+    longitude: float
 
 
 @dataclass(frozen=True)
@@ -610,6 +625,7 @@ def generate(n: int = DEFAULT_RESIDENTS, seed: int = DEFAULT_SEED) -> DemoCommun
     residents: list[ResidentSpec] = []
     households: list[HouseholdSpec] = []
     per_flat = UNITS * FLOORS * FLATS
+    sites = building_sites(seed, -(-len(built) // per_flat))
     for h, household in enumerate(built):
         building, rest = divmod(h, per_flat)
         unit, rest = divmod(rest, FLOORS * FLATS)
@@ -660,6 +676,8 @@ def generate(n: int = DEFAULT_RESIDENTS, seed: int = DEFAULT_SEED) -> DemoCommun
                 members=tuple(position[p.idx] for p in household.members),
                 team=team,
                 doctor=doctor,
+                latitude=sites[building][0],
+                longitude=sites[building][1],
             )
         )
     guardians = [
@@ -677,6 +695,25 @@ def generate(n: int = DEFAULT_RESIDENTS, seed: int = DEFAULT_SEED) -> DemoCommun
         teams=tuple(teams),
         users=tuple(users),
     )
+
+
+def building_sites(seed: int, count: int) -> list[tuple[float, float]]:
+    """(latitude, longitude) of the estate's first ``count`` buildings: evenly over the disc
+    of ``ESTATE_RADIUS_KM`` around the centre (a radius of R·√u), to six decimals."""
+    rng = random.Random(f"careloop-demo/{seed}/homes")
+    lat, lon = float(CENTRE_LAT), float(CENTRE_LON)
+    km_per_degree_longitude = KM_PER_DEGREE_LATITUDE * math.cos(math.radians(lat))
+    sites = []
+    for _ in range(count):
+        distance = ESTATE_RADIUS_KM * math.sqrt(rng.random())
+        bearing = rng.uniform(0.0, 2 * math.pi)
+        sites.append(
+            (
+                round(lat + distance * math.cos(bearing) / KM_PER_DEGREE_LATITUDE, 6),
+                round(lon + distance * math.sin(bearing) / km_per_degree_longitude, 6),
+            )
+        )
+    return sites
 
 
 def _resident_logins(

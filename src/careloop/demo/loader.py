@@ -167,7 +167,13 @@ def _write(demo: DemoCommunity, community: Community, password: str) -> dict[str
     )
 
     households = [
-        Household(community_id=community.pk, code=spec.code, address=spec.address)
+        Household(
+            community_id=community.pk,
+            code=spec.code,
+            address=spec.address,
+            latitude=spec.latitude,
+            longitude=spec.longitude,
+        )
         for spec in demo.households
     ]
     _bulk_create(Household, households, key="public_id")

@@ -30,6 +30,8 @@ from typing import Any
 from careloop.core.roles import Role
 from careloop.demo.generator import (
     ADULT_AGE,
+    CENTRE_LAT,
+    CENTRE_LON,
     COMMUNITY_NAME,
     FEMALE,
     MALE,
@@ -58,8 +60,6 @@ HOSPITAL_CODE = "demo.hospital"
 REHAB = "demo.rehab"
 HOMECARE = "demo.homecare"
 VOLUNTEERS = "demo.volunteers"
-# 武汉市武昌区 (the centre point the home-visit bases scatter around).
-CENTRE_LAT, CENTRE_LON = Decimal("30.540000"), Decimal("114.330000")
 VOLUNTEER_COUNT = 60
 SLOT_DAYS = 28  # slots are generated four weeks ahead, as the nightly task does
 

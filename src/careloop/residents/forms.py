@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.core.errors import DomainError
 from careloop.core.models import Community
-from careloop.residents.models import ContactChannel, Disability, Resident, TimeOfDay
+from careloop.residents.models import (
+    ContactChannel,
+    Disability,
+    Household,
+    Resident,
+    TimeOfDay,
+)
 
 
 class SearchForm(forms.Form):
@@ -103,6 +109,35 @@ class ContactPreferencesForm(forms.Form):
     @classmethod
     def for_resident(cls, resident: Resident) -> ContactPreferencesForm:
         return cls(initial={name: getattr(resident, name) for name in cls.base_fields})
+
+
+class HomeLocationForm(forms.Form):
+    """Where the resident's household lives on the map (``services.set_household_location``
+    checks the pair and the ranges)."""
+
+    latitude = forms.FloatField(
+        label=_("Latitude"),
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text=_("For example 30.540000, as Amap or Tencent maps show it (GCJ-02)."),
+    )
+    longitude = forms.FloatField(
+        label=_("Longitude"),
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        help_text=_(
+            "Leave both empty if the home is not on the map: the community health centre "
+            "then stands in for it."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def for_household(cls, household: Household) -> HomeLocationForm:
+        return cls(initial={"latitude": household.latitude, "longitude": household.longitude})
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:

@@ -31,6 +31,11 @@ urlpatterns = [
         views_contact.resident_contact_edit,
         name="edit_contact",
     ),
+    path(
+        "w/residents/<str:public_id>/home/",
+        views.resident_home_location,
+        name="edit_home_location",
+    ),
     # Questionnaires: the resident, a guardian for a dependant, staff on a resident's behalf.
     path("r/questionnaires/<slug:code>/", views_profile.questionnaire, name="questionnaire"),
     path(

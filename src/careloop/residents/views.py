@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from careloop.core.errors import DomainError, NotFoundError
+from careloop.core.errors import DomainError, ForbiddenError, NotFoundError
 from careloop.core.models import AuditEvent, User
 from careloop.core.views import (
     can_use_console,
@@ -25,6 +27,7 @@ from careloop.core.views import (
 from careloop.residents import selectors, services
 from careloop.residents.forms import (
     ContactPreferencesForm,
+    HomeLocationForm,
     RegisterResidentForm,
     ResidentEditForm,
     SearchForm,
@@ -196,12 +199,40 @@ def resident_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     return _render_record(request, resident, form, status=400)
 
 
+@require_POST
+@page_access(can_edit_residents)
+def resident_home_location(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Locate the resident's household on the map (or clear its location)."""
+    resident = get_or_404(request.user, public_id, purpose="edit")  # type: ignore[arg-type]
+    if resident.household is None:
+        raise Http404(str(_("This resident has no household.")))
+    form = HomeLocationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_household_location(
+                actor=request.user,  # type: ignore[arg-type]
+                household=resident.household,
+                **form.cleaned_data,
+            )
+        except ForbiddenError:
+            raise PermissionDenied from None
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, _("The home location is saved."))
+            return redirect(reverse("residents:detail", args=[resident.public_id]) + "#home")
+    return _render_record(
+        request, resident, ResidentEditForm.for_resident(resident), 400, home_form=form
+    )
+
+
 def _render_record(
     request: HttpRequest,
     resident: Resident,
     form: ResidentEditForm,
     status: int = 200,
     contact_form: ContactPreferencesForm | None = None,
+    home_form: HomeLocationForm | None = None,
 ) -> HttpResponse:
     # Readings are shown in the charts; the history lists the record's other events.
     events = AuditEvent.objects.filter(
@@ -213,6 +244,8 @@ def _render_record(
         **record_context(resident),
         "form": form,
         "contact_form": contact_form or ContactPreferencesForm.for_resident(resident),
+        "home_form": home_form
+        or (HomeLocationForm.for_household(resident.household) if resident.household else None),
         "timeline": [(event, TIMELINE_LABELS.get(event.action, event.action)) for event in events],
         **workbench_chrome(request, "residents"),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from careloop.core.errors import DomainError, NotFoundError
@@ -21,6 +23,10 @@ SYSTEM_CHANNELS = frozenset(
     {Channel.DEVICE_ALERT, Channel.PACKAGE_DUE, Channel.LIFE_EVENT, Channel.PERIODIC_REVIEW}
 )
 STAFF_ROLES = (*CARE_TEAM_ROLES, *COMMUNITY_ROLES)
+# A person filing the same need again this soon (back and submit again, a second call about
+# it) gets the demand already open; the system channels have their own idempotency keys.
+RECENT_DUPLICATE_WINDOW = timedelta(minutes=10)
+PERSON_CHANNELS = frozenset({Channel.RESIDENT_WEB, *STAFF_CHANNELS})
 
 
 # ---- permissions ----------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,10 +23,12 @@ from careloop.core import audit, clock
 from careloop.core.errors import ConflictError, DomainError, ForbiddenError
 from careloop.core.models import User
 from careloop.demands import classify
-from careloop.demands.models import Channel, Demand, DemandEvent
+from careloop.demands.models import OPEN_STATUSES, Channel, Demand, DemandEvent
 from careloop.demands.services import notices
 from careloop.demands.services.common import (
     MAX_DESCRIPTION,
+    PERSON_CHANNELS,
+    RECENT_DUPLICATE_WINDOW,
     STAFF_CHANNELS,
     SYSTEM_CHANNELS,
     S,
@@ -88,6 +92,24 @@ def _require_may_file(actor: User | None, resident: Resident, channel: str) -> N
         raise ForbiddenError("demands.forbidden", _("Only staff may file on this channel."))
 
 
+FOUND_RETRY = "retry"
+FOUND_RECENT = "recent"
+
+
+@dataclass(frozen=True)
+class FiledDemand:
+    """What ``file_or_find_demand`` answers: the demand, and ``found`` when it was there
+    already: ``FOUND_RETRY`` (a retry with the same idempotency key) or ``FOUND_RECENT`` (the
+    same need filed a few minutes ago)."""
+
+    demand: Demand
+    found: str = ""
+
+    @property
+    def is_new(self) -> bool:
+        return not self.found
+
+
 def file_demand(
     *,
     actor: User | None,
@@ -103,14 +125,70 @@ def file_demand(
     source_ref: str = "",
     idempotency_key: str | None = None,
 ) -> Demand:
+    """``file_or_find_demand`` for callers that need only the demand."""
+    return file_or_find_demand(
+        actor=actor, resident=resident, channel=channel, service=service,
+        description=description, modes=modes, windows=windows, provider_sex=provider_sex,
+        system_suggested=system_suggested, tier=tier, source_ref=source_ref,
+        idempotency_key=idempotency_key,
+    ).demand  # fmt: skip
+
+
+def _normalised(description: str) -> str:
+    """Full-width and half-width forms and case folded, spaces dropped (Chinese is written
+    without them: "想量 血压" is "想量血压")."""
+    return "".join(unicodedata.normalize("NFKC", description).casefold().split())
+
+
+def _recent_duplicate(
+    resident: Resident, channel: str, service: Service | None, description: str
+) -> Demand | None:
+    """The resident's open demand for the same service (without a service: the same words),
+    filed by a person within ``RECENT_DUPLICATE_WINDOW``, if any."""
+    if channel not in PERSON_CHANNELS:
+        return None
+    recent = Demand.objects.filter(
+        resident=resident,
+        channel__in=PERSON_CHANNELS,
+        status__in=OPEN_STATUSES,
+        created_at__gte=clock.now() - RECENT_DUPLICATE_WINDOW,
+    ).order_by("-created_at", "-id")
+    if service is not None:
+        return recent.filter(service=service).first()
+    wanted = _normalised(description)
+    candidates = recent.filter(service__isnull=True)[:50]
+    return next((d for d in candidates if _normalised(d.description) == wanted), None)
+
+
+def file_or_find_demand(
+    *,
+    actor: User | None,
+    resident: Resident,
+    channel: str,
+    service: Service | None = None,
+    description: str = "",
+    modes: Iterable[str] = (),
+    windows: Iterable[dict[str, str]] = (),
+    provider_sex: str | None = None,
+    system_suggested: bool = False,
+    tier: str | None = None,
+    source_ref: str = "",
+    idempotency_key: str | None = None,
+) -> FiledDemand:
     """File a demand for ``resident``: the resident (or a guardian) for themselves, staff who
     see the resident on any channel, the system (``actor=None``) on the system channels.
-    ``tier`` is a hint (an alert's severity); the description may raise it. A retried call
-    with the same ``idempotency_key`` for the same resident returns the first demand."""
+    ``tier`` is a hint (an alert's severity); the description may raise it.
+
+    Nothing new is filed, and the demand already there is answered with ``found`` set, for a
+    retried call with the same ``idempotency_key`` for the same resident, and for the same
+    need filed again by a person (the resident's web form or staff on their behalf: back and
+    submit again, a second call about it): the resident's open demand for the same service
+    (without a service: the same words) filed on those channels within
+    ``RECENT_DUPLICATE_WINDOW``."""
     _require_may_file(actor, resident, channel)
     key = _clean_key(idempotency_key)
     if key and (existing := Demand.objects.filter(resident=resident, idempotency_key=key).first()):
-        return existing
+        return FiledDemand(existing, FOUND_RETRY)
     description = (description or "").strip()
     if service is None and not description:
         raise DomainError(
@@ -125,6 +203,8 @@ def file_demand(
             fields={"description": [_("A description has at most 500 characters.")]},
         )
     modes, windows, sex = _clean_preferences(modes, windows, provider_sex)
+    if duplicate := _recent_duplicate(resident, channel, service, description):
+        return FiledDemand(duplicate, FOUND_RECENT)
     try:
         result = classify.classify(
             description=description,
@@ -174,27 +254,44 @@ def file_demand(
         if key and (
             existing := Demand.objects.filter(resident=resident, idempotency_key=key).first()
         ):
-            return existing
+            return FiledDemand(existing, FOUND_RETRY)
         raise
     match_demand(actor=actor, demand=demand)
-    return demand
+    return FiledDemand(demand)
 
 
 def home_location(resident: Resident) -> tuple[float | None, float | None]:
-    """Where a home visit goes. Homes are not geocoded yet, so a resident's community
-    health centre stands in (home-visit radii are drawn around it too)."""
-    centre = (
+    """Where a home visit goes: the resident's household on the map when staff have
+    located it; else the resident's community health centre stands in."""
+    return home_locations([resident])[resident.pk]
+
+
+def home_locations(residents: Iterable[Resident]) -> dict[int, tuple[float | None, float | None]]:
+    """``home_location`` for many residents in two queries (device alerts come in batches)."""
+    by_pk = {resident.pk: resident for resident in residents}
+    homes = dict(
+        (pk, (float(lat), float(lon)))
+        for pk, lat, lon in Resident.objects.filter(
+            pk__in=by_pk, household__latitude__isnull=False, household__longitude__isnull=False
+        ).values_list("pk", "household__latitude", "household__longitude")
+    )
+    missing = {r.community_id for pk, r in by_pk.items() if pk not in homes}
+    centres: dict[int, tuple[float, float]] = {}
+    for community_id, lat, lon in (
         Organisation.objects.filter(
-            community_id=resident.community_id,
+            community_id__in=missing,
             kind=OrganisationKind.COMMUNITY_CENTRE,
             latitude__isnull=False,
             longitude__isnull=False,
         )
-        .order_by("id")
-        .values_list("latitude", "longitude")
-        .first()
-    )
-    return (float(centre[0]), float(centre[1])) if centre else (None, None)
+        .order_by("-id")  # the first centre of a community wins
+        .values_list("community_id", "latitude", "longitude")
+    ):
+        centres[community_id] = (float(lat), float(lon))
+    return {
+        pk: homes.get(pk) or centres.get(resident.community_id) or (None, None)
+        for pk, resident in by_pk.items()
+    }
 
 
 def file_alert_demands(alerts: list[Any]) -> list[Demand]:
@@ -240,6 +337,9 @@ def file_alert_demands(alerts: list[Any]) -> list[Demand]:
         reasons.append(result.reasons)
     if not demands:
         return []
+    located = home_locations(demand.resident for demand in demands)
+    for demand in demands:
+        demand.latitude, demand.longitude = located[demand.resident.pk]
     with transaction.atomic():
         Demand.objects.bulk_create(demands)
         DemandEvent.objects.bulk_create(

@@ -7,19 +7,33 @@ minute. Staff then record each step against the minute deadlines.
 Minute deadlines (configurable here, documented in the README): the on-duty clinician
 responds within ``RESPOND`` (5 minutes); the resident is handed over to 120 or the transfer
 hospital within ``HANDOVER`` (60 minutes, the "golden hour" of stroke and chest pain).
-"Nearby" volunteers are the active volunteers of the resident's community: residents' homes
-are not geocoded yet.
+
+Nearby volunteers (``nearby_volunteers``) are the active volunteers of the resident's
+community who live within ``VOLUNTEER_RADIUS_KM`` of the demand's location (the resident's
+home, or the centre standing in for it), nearest first, at most ``MAX_VOLUNTEERS_ALERTED``;
+when none lives that close, the nearest ``MIN_VOLUNTEERS_LOCATED`` are alerted instead.
+A volunteer is located by the household of the resident record linked to their login, else
+by the base of their volunteer provider record. While fewer than ``MIN_VOLUNTEERS_LOCATED``
+of the community's volunteers can be located (or the demand has no location), every active
+volunteer of the community is alerted, as before homes had coordinates.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from careloop.catalogue.models import Organisation, OrganisationKind, Slot, SlotStatus
+from careloop.catalogue.models import (
+    Organisation,
+    OrganisationKind,
+    ProviderKind,
+    Slot,
+    SlotStatus,
+)
 from careloop.core import audit, clock
 from careloop.core.errors import ConflictError, DomainError, ForbiddenError
 from careloop.core.models import User
@@ -27,8 +41,12 @@ from careloop.core.roles import Role
 from careloop.demands.models import Demand, DemandEvent, GreenChannelCase
 from careloop.demands.services import notices
 from careloop.demands.services.common import S, _is_staff, _require_visible
+from careloop.matching.engine import Location, haversine_km
 
 RESPOND = timedelta(minutes=5)
+VOLUNTEER_RADIUS_KM = 1.5  # a brisk walk of about 15 minutes
+MAX_VOLUNTEERS_ALERTED = 10
+MIN_VOLUNTEERS_LOCATED = 3
 HANDOVER = timedelta(minutes=60)
 STEPS = {
     "respond": "responded_at",
@@ -83,12 +101,40 @@ def transfer_hospital(demand: Demand, now: datetime) -> Organisation | None:
     )
 
 
+def _volunteer_location(row: tuple[Any, ...]) -> Location | None:
+    _, home_lat, home_lon, kind, base_lat, base_lon = row
+    if home_lat is not None and home_lon is not None:
+        return float(home_lat), float(home_lon)
+    if kind == ProviderKind.VOLUNTEER and base_lat is not None and base_lon is not None:
+        return float(base_lat), float(base_lon)
+    return None
+
+
 def nearby_volunteers(demand: Demand) -> list[User]:
-    return list(
-        User.objects.filter(
-            community=demand.resident.community, is_active=True, groups__name=Role.VOLUNTEER
-        ).distinct()
+    """The volunteers to alert for ``demand`` (see the module docstring): one query of plain
+    values for the community's volunteers and where they live, one for the chosen users."""
+    volunteers = User.objects.filter(
+        community_id=demand.resident.community_id, is_active=True, groups__name=Role.VOLUNTEER
+    ).distinct()
+    rows = volunteers.order_by("id").values_list(
+        "pk",
+        "resident__household__latitude",
+        "resident__household__longitude",
+        "provider__kind",
+        "provider__base_latitude",
+        "provider__base_longitude",
     )
+    located = [(row[0], where) for row in rows if (where := _volunteer_location(row))]
+    lat, lon = demand.latitude, demand.longitude
+    if lat is None or lon is None or len(located) < MIN_VOLUNTEERS_LOCATED:
+        return list(volunteers.order_by("id"))
+    home = (float(lat), float(lon))
+    by_distance = sorted((haversine_km(home, where), pk) for pk, where in located)
+    near = [(d, pk) for d, pk in by_distance if d <= VOLUNTEER_RADIUS_KM][:MAX_VOLUNTEERS_ALERTED]
+    if not near:  # nobody lives that close: the nearest few still come
+        near = by_distance[:MIN_VOLUNTEERS_LOCATED]
+    users = User.objects.in_bulk([pk for _, pk in near])
+    return [users[pk] for _, pk in near]
 
 
 def open_green_channel(*, demand: Demand, now: datetime | None = None) -> GreenChannelCase:

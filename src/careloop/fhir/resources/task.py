@@ -31,12 +31,15 @@
 
 Reads and searches go through ``demands.selectors.demands_visible_to`` (a resident sees their
 own and their dependants' demands, a clinician their team's residents', a director the
-community's; anything else is 404). Demands are filed and moved through the native services;
-create and update are not offered here (405).
+community's; anything else is 404). A staff read, and each search page, is one
+``careloop.resident.viewed`` audit event naming the residents and demands disclosed. Demands
+are filed and moved through the native services; create and update are not offered here
+(405).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +57,7 @@ from careloop.demands.models import (
     DemandEvent,
     DemandStatus,
 )
-from careloop.demands.selectors import demands_visible_to
+from careloop.demands.selectors import demands_visible_to, record_reads
 from careloop.fhir.context import FhirContext
 from careloop.fhir.outcome import not_found
 from careloop.fhir.registry import ResourceHandler, SearchParam, register
@@ -257,7 +260,14 @@ class TaskResource(ResourceHandler[Demand]):
         demand = self.search(ctx).filter(public_id=resource_id).first()
         if demand is None:
             raise not_found(self.resource_type, resource_id)
+        self.disclosed(ctx, [demand], "fhir.read")
         return demand
+
+    def disclosed(self, ctx: FhirContext, objs: Sequence[Demand], purpose: str) -> None:
+        """Staff reads are audited: one event per read or search page, naming the residents
+        and demands on it (a page of 50 demands of 50 residents is one write, not 50); a
+        resident's read of their own demands is not."""
+        record_reads(ctx.user, objs, purpose=purpose)
 
     def last_updated(self, obj: Demand) -> datetime | None:
         return last_modified(obj)

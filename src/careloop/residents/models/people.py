@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -46,17 +47,56 @@ class Household(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="households")
     code = models.CharField(_("household number"), max_length=40)
     address = EncryptedTextField(_("address"), blank=True)
+    # Where the home is (both or neither), for home-visit radii and the green channel's
+    # nearby volunteers. CareLoop assumes one datum for every coordinate it stores
+    # (organisations, providers' bases, homes, demands): GCJ-02, as Amap and Tencent maps
+    # show them (Baidu's BD-09 and GPS's WGS-84 must be converted before they are entered).
+    # Distances are only taken between two points of that one datum.
+    latitude = models.FloatField(
+        _("latitude"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90.0), MaxValueValidator(90.0)],
+    )
+    longitude = models.FloatField(
+        _("longitude"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180.0), MaxValueValidator(180.0)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
         constraints = [
-            models.UniqueConstraint(fields=["community", "code"], name="household_code_unique")
+            models.UniqueConstraint(fields=["community", "code"], name="household_code_unique"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="household_location_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True)
+                | Q(
+                    latitude__gte=-90.0,
+                    latitude__lte=90.0,
+                    longitude__gte=-180.0,
+                    longitude__lte=180.0,
+                ),
+                name="household_location_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def location(self) -> tuple[float, float] | None:
+        """(latitude, longitude), or None when the home is not located."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return self.latitude, self.longitude
 
 
 class Resident(models.Model):
