@@ -16,9 +16,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models.functions import TruncMonth
 
 from careloop.analytics import kpis
 from careloop.analytics.kpis import KPI_CODES, compute_kpis, kpi_trend, status_for
+from careloop.analytics.percentiles import percentiles, seconds_between, window_percentiles
 from careloop.catalogue.models import Service
 from careloop.core import clock
 from careloop.demands.models import Demand, Rating
@@ -350,12 +352,12 @@ def test_trend_rejects_unknown_codes(db):
 def test_percentiles_take_the_same_values_on_the_portable_path(world):
     """The window-function path (SQLite's) gives what percentile_cont gives (PostgreSQL's)."""
     demands = Demand.objects.filter(tier="routine", accepted_at__isnull=False)
-    value = kpis._seconds_between("created_at", "accepted_at")
-    month = kpis.TruncMonth("created_at", tzinfo=SHANGHAI)
-    portable = kpis._window_percentiles(
+    value = seconds_between("created_at", "accepted_at")
+    month = TruncMonth("created_at", tzinfo=SHANGHAI)
+    portable = window_percentiles(
         demands.order_by().annotate(_value=value, _group=month), (0.5, 0.9), grouped=True
     )
-    native = kpis.percentiles(demands, value, (0.5, 0.9), group=month)
+    native = percentiles(demands, value, (0.5, 0.9), group=month)
     assert portable.keys() == native.keys()
     for key, (values, count) in native.items():
         assert portable[key][1] == count

@@ -28,15 +28,21 @@ def demands(e2e_cast):
     if not PublicHoliday.objects.exists():
         catalogue_services.load_holidays(actor=None)
     nursing = Service.objects.get(code="maintenance.home_nursing")
+    illness = Service.objects.get(code="basic.common_illness")
     filed = [
         services.file_demand(
             actor=e2e_cast.doctor_a,
             resident=resident,
             channel="staff_phone",
-            service=nursing,
+            service=service,
             description="需要上门护理",
         )
-        for resident in (e2e_cast.wang, e2e_cast.li, e2e_cast.wang)
+        # not the same service twice for one resident: that would be the same demand again
+        for resident, service in (
+            (e2e_cast.wang, nursing),
+            (e2e_cast.li, nursing),
+            (e2e_cast.wang, illness),
+        )
     ]
     services.accept_demand(actor=e2e_cast.doctor_a, demand=filed[0])
     return filed

@@ -5,7 +5,8 @@ A director or quality manager sees their own community; naming another community
 of another community is 404. A superuser may name any community (none: all of them).
 
 - ``GET /kpis?community=&team=&service=&month=YYYY-MM``: ``[{"code", "name", "value",
-  "target", "unit", "status"}]`` (``kpis`` explains each code; no month: all time).
+  "target", "unit", "status", "sample", "pending", "best_case", "complete",
+  "provisional"}]`` (``kpis`` explains each code and the open work; no month: all time).
 - ``GET /analytics/segments`` and ``GET /analytics/rules``: the result of the latest
   successful stored run for the community, with its parameters and data snapshot. They do
   not compute on request (an analysis over a whole community is a batch job): before the

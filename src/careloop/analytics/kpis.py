@@ -14,7 +14,7 @@ quality managers to their own community):
 - ``kpi_trend(code, *, months=12, community=None, team=None, service=None)`` →
   ``[(first day of month, value or None), …]``, oldest first, the last ``months`` months up to
   and including the current one (months without data are ``None``). One query per KPI for
-  the demand KPIs; one per month for the control rates (each as of its month's end).
+  the demand KPIs; one for a control rate, every month's end at once.
 - ``KpiValue``, ``KPIS`` (the specs), ``KPI_CODES``, ``status_for``.
 
 Definitions (``value`` is rounded to 2 decimals; ``sample`` is the count it is computed over):
@@ -60,69 +60,69 @@ Interpretations:
   10 % *of the target* (response time ≤ 26.4 h, match rate ≥ 85.5 %); "red" misses it by
   more; "none" when there is no value (no data) or no target. The rounded value is judged.
 
-Percentiles run as one ``percentile_cont`` aggregate on PostgreSQL; elsewhere (SQLite) a
-window query (``ROW_NUMBER``/``COUNT`` over the partition) returns only the one or two rows
-around each percentile's position, which are then interpolated.
+Open work (``KpiValue.pending``, ``best_case``, ``complete``, ``provisional``): demands count
+in the month they were filed, so a month not long over holds demands whose outcome is not in
+yet, and the definitions above count them as not matched / not confirmed. The values keep
+those definitions; beside them, from the same queries:
+
+- ``pending``: for the match success rate, demands still open, not scheduled, whose match
+  deadline is still ahead (they can still be matched in time); for the identification
+  accuracy, open suggestions the resident has not answered (the portal asks only while the
+  demand is open; a closed one's silence is final). 0 for the other KPIs: the response times
+  count accepted demands only and satisfaction the ratings given, so open work does not lower
+  them (it may still move them until the month is over);
+- ``best_case``: the value if every pending demand ended in the numerator (the value is the
+  worst case for the demands filed so far), None without pending ones;
+- ``complete``: the month is over and nothing is pending (never for ``month=None``);
+- ``provisional``: the pending demands could still change the traffic light (that of
+  ``best_case`` differs from ``status``). ``status`` itself is unchanged: the dashboard shows
+  a provisional KPI with a neutral light, "incomplete", instead of a red or amber that open
+  work may still turn green; a light that open work can no longer change stands.
+
+Percentiles are computed by ``percentiles`` (one ``percentile_cont`` aggregate on PostgreSQL,
+a window query on SQLite), the control rates by ``control_rates`` (every moment asked for in
+one query).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import (
-    Aggregate,
-    Case,
-    Count,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Func,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import Abs, RowNumber, TruncMonth
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from careloop.analytics.control_rates import (
+    BP_DIASTOLIC_BELOW,
+    BP_SYSTOLIC_BELOW,
+    DM_CODES,
+    FASTING_GLUCOSE_BELOW,
+    FASTING_GLUCOSE_CODES,
+    HTN_CODES,
+    control_rates,
+    team_residents,
+)
+from careloop.analytics.percentiles import percentiles, seconds_between
 from careloop.catalogue.models import Service
 from careloop.core import clock
 from careloop.core.models import Community
-from careloop.demands.models import Demand, DemandStatus, DemandTier, Rating
-from careloop.observations import codes
-from careloop.observations.models import Observation
-from careloop.residents.models import (
-    CareContract,
-    CareTeam,
-    ConditionStatus,
-    ContractStatus,
-    Resident,
-    ResidentCondition,
-)
+from careloop.demands.models import OPEN_STATUSES, Demand, DemandStatus, DemandTier, Rating
+from careloop.residents.models import CareTeam
+
+__all__ = [
+    "AMBER", "BP_DIASTOLIC_BELOW", "BP_SYSTOLIC_BELOW", "DM_CODES", "FASTING_GLUCOSE_BELOW",
+    "FASTING_GLUCOSE_CODES", "GREEN", "HTN_CODES", "KPIS", "KPI_CODES", "NONE", "RED",
+    "KpiSpec", "KpiValue", "compute_kpis", "kpi_trend", "percentiles", "status_for",
+]  # fmt: skip
 
 GREEN, AMBER, RED, NONE = "green", "amber", "red", "none"
 AMBER_MARGIN = 0.10  # "amber": within 10 % of the target (relative to the target)
 CONTROL_GAIN = 5.0  # control-rate target: last year's rate + 5 points
 SATISFIED_STARS = 4
-HTN_CODES = ("I10", "I11", "I12", "I13", "I14", "I15")
-DM_CODES = ("E10", "E11", "E12", "E13", "E14")
-BP_SYSTOLIC_BELOW = Decimal(140)
-BP_DIASTOLIC_BELOW = Decimal(90)
-FASTING_GLUCOSE_BELOW = Decimal("7.0")
-FASTING_GLUCOSE_CODES = (codes.GLUCOSE_FASTING, codes.GLUCOSE_FASTING_LAB)
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,9 @@ KPI_CODES = tuple(KPIS)
 class KpiValue:
     """One KPI against its target. ``name`` is in the active language; ``status`` is
     "green", "amber", "red" or "none"; ``sample`` is the number of demands, ratings or
-    residents the value is computed over."""
+    residents the value is computed over; ``pending``, ``best_case``, ``complete`` and
+    ``provisional`` say whether the value is final (see "Open work" in the module
+    docstring)."""
 
     code: str
     name: str
@@ -164,6 +166,10 @@ class KpiValue:
     unit: str
     status: str
     sample: int = 0
+    pending: int = 0
+    best_case: float | None = None
+    complete: bool = True
+    provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,19 @@ class Scope:
     community: Community | None = None
     team: CareTeam | None = None
     service: Service | None = None
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A KPI's figures for one group: value, sample, open work and its best case."""
+
+    value: float | None
+    sample: int
+    pending: int = 0
+    best_case: float | None = None
+
+
+_NOTHING = _Found(None, 0)
 
 
 def status_for(value: float | None, target: float | None, *, higher_is_better: bool) -> str:
@@ -198,7 +217,9 @@ def compute_kpis(
 ) -> list[KpiValue]:
     """Every KPI for the scope and month (see the module docstring), in ``KPIS`` order."""
     scope = Scope(community, team, service)
+    now = clock.now()
     window = _month_bounds(month) if month is not None else None
+    period_over = window is not None and window[1] <= now
     demands = _demands(scope)
     ratings = Rating.objects.filter(_demand_q(scope, "demand__")).order_by()
     if window is not None:
@@ -206,19 +227,21 @@ def compute_kpis(
         ratings = ratings.filter(
             demand__created_at__gte=window[0], demand__created_at__lt=window[1]
         )
-    found: dict[str, tuple[float | None, int]] = {}
+    found: dict[str, _Found] = {}
     for code, result in _percentile_kpis(demands, group=None).items():
-        found[code] = result.get(None, (None, 0))
-    for code, result in _rate_kpis(demands, ratings, group=None).items():
-        found[code] = result.get(None, (None, 0))
+        found[code] = result.get(None, _NOTHING)
+    for code, result in _rate_kpis(demands, ratings, group=None, now=now).items():
+        found[code] = result.get(None, _NOTHING)
     targets: dict[str, float | None] = {}
     if service is None:
-        as_of = min(window[1], clock.now()) if window is not None else clock.now()
+        as_of = min(window[1], now) if window is not None else now
         baseline_at = _year_earlier(as_of)
         for code, condition in (("htn_control_rate", HTN_CODES), ("dm_control_rate", DM_CODES)):
-            rate, total, _measured = _control_rate(scope, condition, code, as_of)
-            found[code] = (rate, total)
-            before, _, measured_before = _control_rate(scope, condition, code, baseline_at)
+            (rate, total, _measured), (before, _, measured_before) = control_rates(
+                community=community, team=team, condition_codes=condition, code=code,
+                moments=(as_of, baseline_at),
+            )  # fmt: skip
+            found[code] = _Found(rate, total)
             targets[code] = (
                 round(min(100.0, before + CONTROL_GAIN), 2)
                 if before is not None and measured_before
@@ -226,17 +249,23 @@ def compute_kpis(
             )
     values = []
     for code, spec in KPIS.items():
-        value, sample = found.get(code, (None, 0))
+        figures = found.get(code, _NOTHING)
         target = spec.target if spec.target is not None else targets.get(code)
+        status = status_for(figures.value, target, higher_is_better=spec.higher_is_better)
+        best_status = status_for(figures.best_case, target, higher_is_better=spec.higher_is_better)
         values.append(
             KpiValue(
                 code=code,
                 name=str(spec.name),
-                value=value,
+                value=figures.value,
                 target=target,
                 unit=spec.unit,
-                status=status_for(value, target, higher_is_better=spec.higher_is_better),
-                sample=sample,
+                status=status,
+                sample=figures.sample,
+                pending=figures.pending,
+                best_case=figures.best_case,
+                complete=period_over and not figures.pending,
+                provisional=bool(figures.pending) and best_status not in (status, NONE),
             )
         )
     return values
@@ -265,19 +294,20 @@ def kpi_trend(
             return [(first, None) for first in firsts]
         condition = HTN_CODES if code == "htn_control_rate" else DM_CODES
         now = clock.now()
-        return [
-            (first, _control_rate(scope, condition, code, min(_month_bounds(first)[1], now))[0])
-            for first in firsts
-        ]
+        moments = [min(_month_bounds(first)[1], now) for first in firsts]
+        rates = control_rates(
+            community=community, team=team, condition_codes=condition, code=code, moments=moments
+        )
+        return [(first, found[0]) for first, found in zip(firsts, rates, strict=True)]
     demands = _demands(scope).filter(created_at__gte=start, created_at__lt=end)
     ratings = Rating.objects.filter(
         _demand_q(scope, "demand__"), demand__created_at__gte=start, demand__created_at__lt=end
     ).order_by()
     if code in _PERCENTILE_KPIS:
-        series = _percentile_kpis(demands, group="month", only=code)[code]
+        series = _percentile_kpis(demands, group=tuple(firsts), only=code)[code]
     else:
-        series = _rate_kpis(demands, ratings, group="month", only=code)[code]
-    return [(first, series.get(first, (None, 0))[0]) for first in firsts]
+        series = _rate_kpis(demands, ratings, group=tuple(firsts), only=code, now=clock.now())[code]
+    return [(first, series.get(first, _NOTHING).value) for first in firsts]
 
 
 # ---- scope and months -------------------------------------------------------------------------
@@ -308,19 +338,13 @@ def _year_earlier(moment: datetime) -> datetime:
     return datetime.combine(day, local.time(), tzinfo=_tz())
 
 
-def _team_residents(team: CareTeam) -> QuerySet[CareContract]:
-    return CareContract.objects.filter(status=ContractStatus.ACTIVE, team=team).values(
-        "resident_id"
-    )
-
-
 def _demand_q(scope: Scope, prefix: str = "") -> Q:
     """Demands of the scope (``prefix`` reaches the demand from another model)."""
     q = Q()
     if scope.community is not None:
         q &= Q(**{f"{prefix}resident__community": scope.community})
     if scope.team is not None:
-        q &= Q(**{f"{prefix}resident_id__in": _team_residents(scope.team)})
+        q &= Q(**{f"{prefix}resident_id__in": team_residents(scope.team)})
     if scope.service is not None:
         q &= Q(**{f"{prefix}service": scope.service})
     return q
@@ -328,105 +352,6 @@ def _demand_q(scope: Scope, prefix: str = "") -> Q:
 
 def _demands(scope: Scope) -> QuerySet[Demand]:
     return Demand.objects.filter(_demand_q(scope)).order_by()
-
-
-def _month_key(value: Any) -> date | None:
-    """A TruncMonth result (an aware datetime, or a date) as the month's first day."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = timezone.localtime(value, _tz()) if timezone.is_aware(value) else value
-        return value.date().replace(day=1)
-    return value.replace(day=1)
-
-
-# ---- percentiles -----------------------------------------------------------------------------
-
-
-class _Seconds(Func):
-    """A duration expression in seconds, as a float (SQLite keeps durations as microseconds,
-    PostgreSQL as intervals)."""
-
-    output_field = FloatField()
-    template = "((%(expressions)s) / 1000000.0)"
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)",
-            **extra,
-        )
-
-
-def _seconds_between(start: str, end: str) -> _Seconds:
-    return _Seconds(ExpressionWrapper(F(end) - F(start), output_field=DurationField()))
-
-
-class _PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate ``percentile_cont(fraction)``."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: Any, fraction: float) -> None:
-        super().__init__(expression, fraction=repr(float(fraction)))
-
-
-def percentiles(
-    queryset: QuerySet[Any], value: Any, fractions: Iterable[float], *, group: Any = None
-) -> dict[Any, tuple[dict[float, float], int]]:
-    """``{group key: ({fraction: percentile}, count)}`` of the expression ``value`` over
-    ``queryset``, by the expression ``group`` (one key, None, without it). Rows whose value
-    is NULL must be filtered out by the caller."""
-    fractions = tuple(fractions)
-    qs = queryset.order_by().annotate(_value=value)
-    if group is not None:
-        qs = qs.annotate(_group=group)
-    if connection.vendor == "postgresql":
-        aggregates = {f"_p{i}": _PercentileCont(F("_value"), f) for i, f in enumerate(fractions)}
-        aggregates["_n"] = Count("pk")
-        if group is None:
-            row = qs.aggregate(**aggregates)
-            rows = [{"_group": None, **row}] if row["_n"] else []
-        else:
-            rows = list(qs.values("_group").annotate(**aggregates))
-        return {
-            row["_group"]: ({f: row[f"_p{i}"] for i, f in enumerate(fractions)}, row["_n"])
-            for row in rows
-        }
-    return _window_percentiles(qs, fractions, grouped=group is not None)
-
-
-def _window_percentiles(
-    qs: QuerySet[Any], fractions: tuple[float, ...], *, grouped: bool
-) -> dict[Any, tuple[dict[float, float], int]]:
-    """The portable path: rank the rows in each group in SQL and fetch, per fraction, only
-    the rows whose 0-based rank is within 1 of the position ``fraction × (n − 1)``; the
-    percentile is their sum weighted by ``1 − distance`` (linear interpolation)."""
-    partition = [F("_group")] if grouped else None
-    ranked = qs.annotate(
-        _rank=Window(RowNumber(), partition_by=partition, order_by=[F("_value").asc(),
-                                                                      F("pk").asc()]),
-        _n=Window(Count("pk"), partition_by=partition),
-    )  # fmt: skip
-    found: dict[Any, tuple[dict[float, float], int]] = {}
-    for fraction in fractions:
-        near = ranked.annotate(
-            _distance=Abs(F("_rank") - 1 - Value(float(fraction)) * (F("_n") - 1))
-        ).filter(_distance__lt=1)
-        fields = ("_group", "_distance", "_value", "_n") if grouped else ("_distance", "_value",
-                                                                          "_n")  # fmt: skip
-        sums: dict[Any, float] = defaultdict(float)
-        counts: dict[Any, int] = {}
-        for row in near.values_list(*fields):  # one or two rows per group
-            key, (distance, value, n) = (row[0], row[1:]) if grouped else (None, row)
-            sums[key] += (1 - float(distance)) * float(value)
-            counts[key] = int(n)
-        for key, total in sums.items():
-            found.setdefault(key, ({}, counts[key]))[0][fraction] = total
-    return found
 
 
 # ---- the demand KPIs -------------------------------------------------------------------------
@@ -439,16 +364,30 @@ _PERCENTILE_KPIS = {
 }
 
 
-def _group_expression(group: str | None, field: str) -> Any:
-    return TruncMonth(field, tzinfo=_tz()) if group == "month" else None
+Months = tuple[date, ...]  # the first days of consecutive months, oldest first
+
+
+def _group_expression(group: Months | None, field: str) -> Any:
+    """The month of ``field`` among ``group`` as its first day in ISO form, by comparisons
+    with the months' first instants (plain SQL on every database: SQLite's ``TruncMonth`` is
+    a Python function called for every row); None without ``group``. The rows must be
+    within the months."""
+    if not group:
+        return None
+    whens = [
+        When(**{f"{field}__lt": _local_midnight(_add_months(first, 1))},
+             then=Value(first.isoformat()))
+        for first in group
+    ]  # fmt: skip
+    return Case(*whens, default=Value(None), output_field=CharField())
 
 
 def _percentile_kpis(
-    demands: QuerySet[Demand], *, group: str | None, only: str | None = None
-) -> dict[str, dict[Any, tuple[float | None, int]]]:
-    """``{code: {group key: (value, sample)}}`` for the response-time KPIs."""
+    demands: QuerySet[Demand], *, group: Months | None, only: str | None = None
+) -> dict[str, dict[Any, _Found]]:
+    """``{code: {group key: found}}`` for the response-time KPIs."""
     wanted = [only] if only else list(_PERCENTILE_KPIS)
-    results: dict[str, dict[Any, tuple[float | None, int]]] = {code: {} for code in wanted}
+    results: dict[str, dict[Any, _Found]] = {code: {} for code in wanted}
     by_tier: dict[str, list[str]] = defaultdict(list)
     for code in wanted:
         by_tier[_PERCENTILE_KPIS[code][0]].append(code)
@@ -456,19 +395,19 @@ def _percentile_kpis(
         fractions = sorted({_PERCENTILE_KPIS[code][1] for code in tier_codes})
         found = percentiles(
             demands.filter(tier=tier, accepted_at__isnull=False),
-            _seconds_between("created_at", "accepted_at"),
+            seconds_between("created_at", "accepted_at"),
             fractions,
             group=_group_expression(group, "created_at"),
         )
         for key, (values, count) in found.items():
             for code in tier_codes:
                 _, fraction, unit = _PERCENTILE_KPIS[code]
-                results[code][_key(key, group)] = (round(values[fraction] / unit, 2), count)
+                results[code][_key(key, group)] = _Found(round(values[fraction] / unit, 2), count)
     return results
 
 
-def _key(value: Any, group: str | None) -> Any:
-    return _month_key(value) if group == "month" else value
+def _key(value: Any, group: Months | None) -> Any:
+    return date.fromisoformat(value) if group and value is not None else value
 
 
 _RATE_KPIS = ("match_success_rate", "identification_accuracy", "satisfaction_rate")
@@ -478,25 +417,37 @@ def _rate_kpis(
     demands: QuerySet[Demand],
     ratings: QuerySet[Rating],
     *,
-    group: str | None,
+    group: Months | None,
+    now: datetime,
     only: str | None = None,
-) -> dict[str, dict[Any, tuple[float | None, int]]]:
-    """``{code: {group key: (value, sample)}}`` for the rate KPIs."""
+) -> dict[str, dict[Any, _Found]]:
+    """``{code: {group key: found}}`` for the rate KPIs, with their open work as of
+    ``now`` (in the same query)."""
     wanted = [only] if only else list(_RATE_KPIS)
-    results: dict[str, dict[Any, tuple[float | None, int]]] = {}
+    results: dict[str, dict[Any, _Found]] = {}
     if "match_success_rate" in wanted or "identification_accuracy" in wanted:
         withdrawn = Q(status=DemandStatus.WITHDRAWN)
         matched = ~withdrawn & Q(scheduled_at__isnull=False, scheduled_at__lte=F("due_match_at"))
+        still_open = Q(status__in=OPEN_STATUSES)
         rows = _grouped(
             demands,
             group=_group_expression(group, "created_at"),
             filed=Count("pk", filter=~withdrawn),
             matched=Count("pk", filter=matched),
+            awaiting_match=Count(
+                "pk", filter=still_open & Q(scheduled_at__isnull=True, due_match_at__gt=now)
+            ),
             suggested=Count("pk", filter=Q(system_suggested=True)),
             confirmed=Count("pk", filter=Q(system_suggested=True, resident_confirmed=True)),
+            unanswered=Count(
+                "pk",
+                filter=still_open & Q(system_suggested=True, resident_confirmed__isnull=True),
+            ),
         )
-        results["match_success_rate"] = _rates(rows, "matched", "filed", group)
-        results["identification_accuracy"] = _rates(rows, "confirmed", "suggested", group)
+        results["match_success_rate"] = _rates(rows, "matched", "filed", group, "awaiting_match")
+        results["identification_accuracy"] = _rates(
+            rows, "confirmed", "suggested", group, "unanswered"
+        )
     if "satisfaction_rate" in wanted:
         rows = _grouped(
             ratings,
@@ -515,68 +466,24 @@ def _grouped(queryset: QuerySet[Any], *, group: Any, **aggregates: Any) -> list[
 
 
 def _rates(
-    rows: list[dict[str, Any]], numerator: str, denominator: str, group: str | None
-) -> dict[Any, tuple[float | None, int]]:
-    return {
-        _key(row["_group"], group): (
-            round(100.0 * row[numerator] / row[denominator], 2),
-            row[denominator],
+    rows: list[dict[str, Any]],
+    numerator: str,
+    denominator: str,
+    group: Months | None,
+    pending: str | None = None,
+) -> dict[Any, _Found]:
+    """The rate of each row; with ``pending``, the count of demands whose outcome is still
+    open and the rate if every one of them ended in the numerator."""
+    found = {}
+    for row in rows:
+        total = row[denominator]
+        if not total:
+            continue
+        waiting = row[pending] if pending else 0
+        found[_key(row["_group"], group)] = _Found(
+            round(100.0 * row[numerator] / total, 2),
+            total,
+            waiting,
+            round(100.0 * (row[numerator] + waiting) / total, 2) if waiting else None,
         )
-        for row in rows
-        if row[denominator]
-    }
-
-
-# ---- control rates ---------------------------------------------------------------------------
-
-
-def _code_q(prefixes: tuple[str, ...]) -> Q:
-    """Condition types whose ICD-10 code is one of ``prefixes`` or a subcode (I10, I11.9)."""
-    q = Q()
-    for prefix in prefixes:
-        q |= Q(condition__code=prefix) | Q(condition__code__startswith=f"{prefix}.")
-    return q
-
-
-def _control_rate(
-    scope: Scope, condition_codes: tuple[str, ...], code: str, as_of: datetime
-) -> tuple[float | None, int, int]:
-    """(rate %, residents with the condition, of whom measured) as of ``as_of``: one
-    query, the latest reading found by a correlated subquery per resident."""
-    local_day = timezone.localtime(as_of, _tz()).date()
-    active = ResidentCondition.objects.filter(
-        _code_q(condition_codes),
-        Q(onset_date__lte=local_day) | Q(onset_date__isnull=True, created_at__lt=as_of),
-        Q(status=ConditionStatus.ACTIVE)
-        | Q(status=ConditionStatus.RESOLVED, resolved_on__gt=local_day),
-        resident=OuterRef("pk"),
-    )
-    if code == "htn_control_rate":
-        readings = Observation.objects.filter(code=codes.BP)
-        controlled = Q(value__lt=BP_SYSTOLIC_BELOW, value2__lt=BP_DIASTOLIC_BELOW)
-    else:
-        readings = Observation.objects.filter(code__in=FASTING_GLUCOSE_CODES)
-        controlled = Q(value__lt=FASTING_GLUCOSE_BELOW)
-    latest = (
-        readings.filter(resident=OuterRef("pk"), effective_at__lt=as_of)
-        .order_by("-effective_at", "-id")
-        .annotate(_ok=Case(When(controlled, then=Value(1)), default=Value(0)))
-        .values("_ok")[:1]
-    )
-    residents = Resident.objects.filter(Exists(active))
-    if scope.community is not None:
-        residents = residents.filter(community=scope.community)
-    if scope.team is not None:
-        residents = residents.filter(pk__in=_team_residents(scope.team))
-    row = (
-        residents.order_by()
-        .annotate(_ok=Subquery(latest))
-        .aggregate(
-            total=Count("pk"),
-            measured=Count("pk", filter=Q(_ok__isnull=False)),
-            controlled=Count("pk", filter=Q(_ok=1)),
-        )
-    )
-    if not row["total"]:
-        return None, 0, 0
-    return round(100.0 * row["controlled"] / row["total"], 2), row["total"], row["measured"]
+    return found

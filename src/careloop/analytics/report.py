@@ -2,8 +2,9 @@
 
 Sheets, each a header row then one row per item (``SHEETS``):
 
-- 指标: every KPI of the month with value, unit, target, status and sample, the status cell
-  coloured like the dashboard's traffic light;
+- 指标: every KPI of the month with value, unit, target, status, sample, the demands whose
+  outcome is still pending, the best case and whether the figure is final, the status cell
+  coloured like the dashboard's traffic light (grey: incomplete);
 - 趋势: the last 12 months of every KPI (one column per KPI);
 - 需求: the demands filed in the month by service, service tier, channel and SLA tier —
   filed, completed, withdrawn and still open;
@@ -40,7 +41,7 @@ KPIS, TRENDS, DEMANDS, FINDINGS, SEGMENTS, RULES, FORECAST, ABOUT = (
     "指标", "趋势", "需求", "改进发现", "人群分群", "关联规则", "需求预测", "说明",
 )  # fmt: skip
 SHEETS = (KPIS, TRENDS, DEMANDS, FINDINGS, SEGMENTS, RULES, FORECAST, ABOUT)
-STATUS_FILLS = {GREEN: "C8E6C9", AMBER: "FFE0B2", RED: "FFCDD2"}
+STATUS_FILLS = {GREEN: "C8E6C9", AMBER: "FFE0B2", RED: "FFCDD2", charts.PENDING: "E4E7EB"}
 LANGUAGE = "zh-hans"
 
 
@@ -53,8 +54,8 @@ def monthly_report(user: User, scope: charts.Scope) -> bytes:
     from openpyxl import Workbook
 
     with translation.override(LANGUAGE):
-        tiles = charts.tiles(user, scope)
         series = charts.trends(user, scope)
+        tiles = charts.tiles(user, scope, series)
         runs = charts.latest_runs(user, scope)
         book = Workbook()
         sheet = book.active
@@ -62,7 +63,7 @@ def monthly_report(user: User, scope: charts.Scope) -> bytes:
         _fill(sheet, charts.kpi_table(tiles))
         status_column = 6  # the "status" column of charts.kpi_table
         for row, tile in enumerate(tiles, start=2):
-            _colour(sheet.cell(row, status_column), tile.kpi.status)
+            _colour(sheet.cell(row, status_column), tile.light)
         _fill(book.create_sheet(TRENDS), _trend_table(tiles, series))
         _fill(book.create_sheet(DEMANDS), demand_table(user, scope))
         _fill(book.create_sheet(FINDINGS), charts.findings_table(charts.open_findings(user, scope)))

@@ -16,6 +16,23 @@ class KpiOut(Schema):
     target: float | None
     unit: str = Field(examples=["h", "min", "%"])
     status: str = Field(description='"green", "amber", "red" or "none" (no data or no target)')
+    sample: int = Field(description="demands, ratings or residents the value is computed over")
+    pending: int = Field(
+        description="demands counted whose outcome is still open: for the match success rate, "
+        "open and unmatched with their match deadline ahead; for the identification accuracy, "
+        "open suggestions the resident has not answered yet; 0 for the other KPIs"
+    )
+    best_case: float | None = Field(
+        description="the value if every pending demand ended well (None without pending ones)"
+    )
+    complete: bool = Field(
+        description="false while the value can still change: the month is not over (or no "
+        "month was given) or some demands are pending"
+    )
+    provisional: bool = Field(
+        description="true when the pending demands could still change the status (the "
+        "dashboard then shows a neutral light, 'incomplete', instead)"
+    )
 
 
 class RunOut(Schema):

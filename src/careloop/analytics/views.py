@@ -35,6 +35,7 @@ from careloop.core import clock
 from careloop.core.errors import DomainError
 from careloop.core.models import User
 from careloop.core.views import chrome, page_access
+from careloop.demands.models import Quadrant
 from careloop.observations.views import plotly_url
 from careloop.residents.models import CareTeam
 
@@ -120,8 +121,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     filters = _filters(request.GET, user)
     scope = filters.scope
-    tiles = charts.tiles(user, scope)
     series = charts.trends(user, scope)
+    tiles = charts.tiles(user, scope, series)
     counts = charts.open_counts(user, scope)
     runs = charts.latest_runs(user, scope)
     trend_charts = [charts.trend_chart(t, series[t.kpi.code], scope.month) for t in tiles]
@@ -137,12 +138,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "scope": scope,
         "month": charts.month_label(scope.month),
+        "month_to_date": charts.month_to_date(scope.month),
+        "today": clock.today(),
         "tiles": tiles,
         "trend_charts": trend_charts,
         "counts": counts,
         "quadrant_chart": quadrant,
         "deadline_chart": deadlines,
-        "quadrants": [(q, q.label, counts.get(q.value, 0)) for q in charts.Quadrant],
+        "quadrants": [(q, q.label, counts.get(q.value, 0)) for q in Quadrant],
         "deadlines": [
             (key, label, counts.get(key, 0)) for key, label, _c in charts.deadline_buckets()
         ],
