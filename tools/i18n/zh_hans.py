@@ -1893,6 +1893,39 @@ ZH: dict[str | tuple[str, str], str] = {
     "Item": "项目",
     "Made at": "生成时间",
     "Made by": "生成人",
+    # ---- demands: the same need filed again; homes on the map ----------------------------
+    "You filed the same need a few minutes ago; here is its progress.": "您在几分钟前已提出过相同的需求，这是它的进度。",
+    "The same demand was filed for this resident a few minutes ago; here it is.": "几分钟前已为该居民提交过相同的需求，这是那条需求。",
+    # ---- residents: home location --------------------------------------------------------
+    "Enter a latitude between -90 and 90 degrees.": "请输入 -90 到 90 度之间的纬度。",
+    "Enter a longitude between -180 and 180 degrees.": "请输入 -180 到 180 度之间的经度。",
+    "Enter both the latitude and the longitude, or leave both empty.": "请同时填写纬度和经度，或两项都不填。",
+    "For example 30.540000, as Amap or Tencent maps show it (GCJ-02).": "例如 30.540000，按高德地图或腾讯地图显示的坐标填写（GCJ-02）。",
+    "Leave both empty if the home is not on the map: the community health centre then stands in for it.": "住址尚未在地图上标注时两项都不填：届时以社区卫生服务中心的位置代替。",
+    "This resident has no household.": "该居民未登记家庭户。",
+    "The home location is saved.": "住址位置已保存。",
+    "Home location": "住址位置",
+    "Not on the map": "未在地图上标注",
+    # ---- dashboard: month to date --------------------------------------------------------
+    "Month to date": "本月至今",
+    "month to date": "本月至今",
+    "dotted line and hollow point: month to date": "点线和空心点为本月至今",
+    "The month is not over: figures are up to %(today)s. Demands count in the month they were filed, open ones included, so the rates are not final yet; a grey light means the demands still open can still change whether the target is met.": "本月尚未结束：数值截至 %(today)s。需求计入提交当月，仍在办理的需求也已计入，因此比率尚非最终结果；灰灯表示仍在办理的需求还可能改变是否达标。",
+    "Incomplete": "尚不完整",
+    "%(count)s of these demands is still within its match deadline; if it is matched in time, the rate reaches %(best)s %%.": "其中 %(count)s 项需求仍在匹配时限内；若均按时匹配，可达 %(best)s%%。",
+    "%(count)s suggestion still awaits the resident's answer; if it is confirmed, the accuracy reaches %(best)s %%.": "其中 %(count)s 项系统推荐的需求仍待居民确认；若均获确认，可达 %(best)s%%。",
+    "Last month: %(value)s %(unit)s": "上月：%(value)s %(unit)s",
+    "Still pending": "尚在办理",
+    "Best case": "最好可达",
+    "Final": "数值已确定",
+    # ---- guardian readings; API date-time errors -----------------------------------------
+    "%(name)s's blood pressure is saved.": "%(name)s的血压已保存。",
+    "%(name)s's readings": "%(name)s的测量数据",
+    "Enter %(name)s's blood pressure": "为%(name)s记录血压",
+    "%(name)s's blood pressure is very high. Let them rest and measure again; if it stays this high, call the family doctor.": "%(name)s的血压很高。请让其先休息一下再量一次；如果还是这么高，请给家庭医生打电话。",
+    "See %(name)s's blood pressure, glucose and steps, and enter a blood pressure you measured for them.": "查看%(name)s的血压、血糖和步数，也可以记录您为其测量的血压。",
+    "Readings and entry": "查看和记录",
+    "Enter a valid date and time (ISO 8601, with its time zone).": "请输入有效的日期和时间（ISO 8601 格式，带时区）。",
 }
 
 
