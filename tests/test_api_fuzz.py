@@ -6,9 +6,13 @@ declares. The token endpoints are left out: fuzzing them would lock the cast's a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -35,8 +39,17 @@ schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api
 
 
 @pytest.fixture(scope="module")
-def application() -> WSGIHandler:
-    return WSGIHandler()
+def application() -> Iterator[WSGIHandler]:
+    """The project's WSGI application, called in process. Like Django's test client, it
+    must not close the test's database connection at the end of each request (PostgreSQL
+    would lose the test transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 FUZZ_SETTINGS = settings(

@@ -69,7 +69,8 @@ def _dev_keys() -> dict[str, str]:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / "dev-keys.json"
     if path.exists():
-        return json.loads(path.read_text())
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
     keys = {
         "secret_key": secrets.token_urlsafe(50),
         "field_key": Fernet.generate_key().decode(),
@@ -126,6 +127,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "careloop.core.middleware.LocaleMiddleware",
+    "careloop.core.middleware.NulCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1926,6 +1926,10 @@ ZH: dict[str | tuple[str, str], str] = {
     "See %(name)s's blood pressure, glucose and steps, and enter a blood pressure you measured for them.": "查看%(name)s的血压、血糖和步数，也可以记录您为其测量的血压。",
     "Readings and entry": "查看和记录",
     "Enter a valid date and time (ISO 8601, with its time zone).": "请输入有效的日期和时间（ISO 8601 格式，带时区）。",
+    # ---- the NUL character refused at the door; the 400 page ---------------------------
+    "Text may not contain the NUL character (U+0000).": "文本中不能含有空字符（U+0000）。",
+    "Bad request": "请求有误",
+    "The request could not be understood. Please check the address and try again.": "无法理解该请求，请检查地址后重试。",
 }
 
 

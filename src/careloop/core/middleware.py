@@ -1,16 +1,23 @@
-"""Request-scoped context (client address for the audit trail), elder mode and language."""
+"""Request-scoped context (client address for the audit trail), elder mode, language, and
+the NUL character refused at the door."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from ipaddress import ip_address
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import check_for_language, get_supported_language_variant
+from django.utils.translation import gettext_lazy as _
 
 _current_ip: ContextVar[str | None] = ContextVar("careloop_current_ip", default=None)
 
@@ -73,3 +80,69 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         )
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+# PostgreSQL text cannot hold NUL (U+0000): a query with one fails with a database error, a
+# 500. Forms already refuse it (Django's CharField); this answers 400 for the rest — paths,
+# query strings and JSON bodies — before any view runs.
+NUL = "\x00"
+ESCAPED_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _json_body_holds_nul(request: HttpRequest) -> bool:
+    if "json" not in (request.content_type or ""):
+        return False
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return False  # the view answers that
+    if b"\x00" in body:
+        return True
+    if not ESCAPED_NUL.search(body):
+        return False
+    try:
+        return _holds_nul(json.loads(body))
+    except ValueError:
+        return False  # not JSON: the view answers that
+
+
+def request_holds_nul(request: HttpRequest) -> bool:
+    return (
+        NUL in request.path
+        or any(NUL in text for key, values in request.GET.lists() for text in (key, *values))
+        or _json_body_holds_nul(request)
+    )
+
+
+class NulCharacterMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request_holds_nul(request):
+            return self.get_response(request)
+        message = str(_("Text may not contain the NUL character (U+0000)."))
+        if request.path.startswith("/api/"):
+            body = {"code": "api.invalid", "message": message, "fields": {}}
+            return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+        if request.path.startswith("/fhir/"):
+            outcome = {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "invalid", "diagnostics": message}],
+            }
+            return HttpResponse(
+                json.dumps(outcome, ensure_ascii=False),
+                status=400,
+                content_type="application/fhir+json; charset=utf-8",
+            )
+        return render(request, "400.html", {"message": message}, status=400)
