@@ -16,7 +16,7 @@ help:
 	@echo "make run     serve the demo community on http://$(HOST):$(PORT) (SQLite, no other server)"
 	@echo "make test    install test tools and run every test, lint included"
 	@echo "make install create .venv with the pinned dependencies"
-	@echo "make lint    ruff, import contracts, migrations and translations checks"
+	@echo "make lint    ruff, import contracts, mypy, migrations and translations checks"
 	@echo "make bench   run the benchmarks in benchmarks/"
 
 $(BIN)/python:
@@ -65,9 +65,10 @@ browser:
 	fi
 
 lint: install-test
-	$(BIN)/ruff check src tests benchmarks tools
-	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/ruff check src tests benchmarks tools typings
+	$(BIN)/ruff format --check src tests benchmarks tools typings
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(CARELOOP) makemigrations --check --dry-run -v 1
 
 test: install-test browser lint test-only
@@ -76,8 +77,8 @@ test-only:
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: install-test
-	$(BIN)/ruff format src tests benchmarks tools
-	$(BIN)/ruff check --fix src tests benchmarks tools
+	$(BIN)/ruff format src tests benchmarks tools typings
+	$(BIN)/ruff check --fix src tests benchmarks tools typings
 
 bench: install-test
 	@set -e; for script in benchmarks/bench_*.py; do \
@@ -96,4 +97,4 @@ messages: install-test
 	cd src/careloop && ../../$(CARELOOP) compilemessages -l zh_Hans
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

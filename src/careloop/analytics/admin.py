@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from careloop.analytics.models import AnalyticsRun, ImprovementFinding
 
@@ -10,10 +12,10 @@ class AnalyticsRunAdmin(admin.ModelAdmin):
     search_fields = ["public_id"]
     raw_id_fields = ["created_by"]
 
-    def has_add_permission(self, request):  # written by the services only
+    def has_add_permission(self, request: HttpRequest) -> bool:  # written by the services only
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -25,8 +27,8 @@ class ImprovementFindingAdmin(admin.ModelAdmin):
     search_fields = ["public_id", "scope_code"]
     raw_id_fields = ["service", "team", "status_changed_by"]
 
-    def has_add_permission(self, request):  # written by the services only
+    def has_add_permission(self, request: HttpRequest) -> bool:  # written by the services only
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

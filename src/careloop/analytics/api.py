@@ -29,7 +29,8 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Query, Router
+from ninja import Router
+from ninja.params.functions import Query  # the typed form of ninja.Query(...) as a default
 from ninja.responses import Status
 
 from careloop.analytics import features, selectors, tasks
@@ -105,7 +106,7 @@ def _run_out(run: AnalyticsRun) -> dict[str, Any]:
     return {
         "id": run.public_id,
         "kind": run.kind,
-        "community": run.community.code if run.community_id else None,
+        "community": run.community.code if run.community is not None else None,
         "created_at": run.created_at,
         "duration_ms": run.duration_ms,
         "parameters": run.parameters,

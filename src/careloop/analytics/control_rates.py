@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
@@ -33,7 +33,11 @@ FASTING_GLUCOSE_BELOW = Decimal("7.0")
 FASTING_GLUCOSE_CODES = (codes.GLUCOSE_FASTING, codes.GLUCOSE_FASTING_LAB)
 
 
-def team_residents(team: CareTeam) -> QuerySet[CareContract]:
+class ResidentIdRow(TypedDict):
+    resident_id: int
+
+
+def team_residents(team: CareTeam) -> QuerySet[CareContract, ResidentIdRow]:
     """The residents whose contract in force is with ``team`` (``resident_id`` values)."""
     return CareContract.objects.filter(status=ContractStatus.ACTIVE, team=team).values(
         "resident_id"

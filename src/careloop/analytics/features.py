@@ -235,12 +235,13 @@ def transactions(community: Community | None = None, *, since: datetime) -> Read
     )
     pairs = pairs[pairs["resident_id"].isin(ids)]
     items, columns = pd.factorize(pairs["item"], sort=True)
-    rows = ids.get_indexer(pairs["resident_id"])
+    rows = ids.get_indexer(pd.Index(pairs["resident_id"]))
     matrix = sparse.csr_matrix(
         (np.ones(len(rows), dtype=bool), (rows, items)), shape=(len(ids), len(columns))
     )
     matrix.sum_duplicates()
-    frame = pd.DataFrame.sparse.from_spmatrix(matrix.astype(bool), index=ids,
+    # pandas-stubs has no type for the class-level ``DataFrame.sparse`` accessor.
+    frame = pd.DataFrame.sparse.from_spmatrix(matrix.astype(bool), index=ids,  # type: ignore[attr-defined]
                                                columns=[str(c) for c in columns])  # fmt: skip
     return Read(frame, sources)
 
@@ -304,7 +305,7 @@ def weekly_demand_counts(
     return Read(table.sort_index(axis=1), sources)
 
 
-def _week_start(value: Any) -> date:
+def _week_start(value: datetime | date) -> date:
     """A TruncWeek result (aware datetime in local time, or a date) as the Monday's date."""
     if isinstance(value, datetime):
         value = timezone.localtime(value, _tz()) if timezone.is_aware(value) else value

@@ -86,7 +86,9 @@ def percentiles(
     if group is not None:
         qs = qs.annotate(_group=group)
     if connection.vendor == "postgresql":
-        aggregates = {f"_p{i}": PercentileCont(F("_value"), f) for i, f in enumerate(fractions)}
+        aggregates: dict[str, Aggregate] = {
+            f"_p{i}": PercentileCont(F("_value"), f) for i, f in enumerate(fractions)
+        }
         aggregates["_n"] = Count("pk")
         if group is None:
             row = qs.aggregate(**aggregates)

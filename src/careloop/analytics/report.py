@@ -52,13 +52,15 @@ def filename(scope: charts.Scope) -> str:
 def monthly_report(user: User, scope: charts.Scope) -> bytes:
     """The workbook for ``scope`` (its month, community, team and service) as bytes."""
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     with translation.override(LANGUAGE):
         series = charts.trends(user, scope)
         tiles = charts.tiles(user, scope, series)
         runs = charts.latest_runs(user, scope)
         book = Workbook()
-        sheet = book.active
+        sheet = book.active  # a new workbook has one worksheet, active
+        assert isinstance(sheet, Worksheet)
         sheet.title = KPIS
         _fill(sheet, charts.kpi_table(tiles))
         status_column = 6  # the "status" column of charts.kpi_table

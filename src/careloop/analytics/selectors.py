@@ -122,7 +122,10 @@ def runs_visible_to(user: User) -> QuerySet[AnalyticsRun]:
     if not can_view_analytics(user):
         return AnalyticsRun.objects.none()
     runs = AnalyticsRun.objects.select_related("community", "created_by")
-    return runs if user.is_superuser else runs.filter(community_id=user.community_id)
+    if user.is_superuser:
+        return runs
+    assert user.community_id is not None  # can_view_analytics asks for one
+    return runs.filter(community_id=user.community_id)
 
 
 # ---- improvement findings ---------------------------------------------------------------------
@@ -133,7 +136,10 @@ def findings_visible_to(user: User) -> QuerySet[ImprovementFinding]:
     if not can_view_analytics(user):
         return ImprovementFinding.objects.none()
     findings = ImprovementFinding.objects.select_related("community", "service", "team")
-    return findings if user.is_superuser else findings.filter(community_id=user.community_id)
+    if user.is_superuser:
+        return findings
+    assert user.community_id is not None  # can_view_analytics asks for one
+    return findings.filter(community_id=user.community_id)
 
 
 def open_findings_for(user: User) -> QuerySet[ImprovementFinding]:

@@ -33,6 +33,7 @@ from careloop.analytics.models import RunKind, RunStatus
 from careloop.catalogue.models import Service
 from careloop.core import clock
 from careloop.core.errors import DomainError
+from careloop.core.forms import model_choice_field
 from careloop.core.models import User
 from careloop.core.views import chrome, page_access
 from careloop.demands.models import Quadrant
@@ -64,10 +65,11 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         teams = CareTeam.objects.order_by("name")
         if not user.is_superuser:
+            assert user.community_id is not None  # the pages ask can_view_analytics
             teams = teams.filter(community_id=user.community_id)
-        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        model_choice_field(self, "team").queryset = teams
         services = Service.objects.filter(active=True).order_by("tier", "sort_order", "code")
-        self.fields["service"].queryset = services  # type: ignore[attr-defined]
+        model_choice_field(self, "service").queryset = services
 
     def clean_month(self) -> date:
         value = self.cleaned_data.get("month")

@@ -139,9 +139,12 @@ MODE_EXTRA = {"上门": "home", "到院": "clinic", "线上": "online", "团体"
 def _workbook(kind: str, rows: Iterable[list[Any]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.active  # a new workbook has one worksheet, active
+    assert isinstance(sheet, Worksheet)
     sheet.title = "人员" if kind == PROVIDERS else "排班"
     sheet.append([header for _key, header in COLUMNS[kind]])
     for cell in sheet[1]:
@@ -149,9 +152,7 @@ def _workbook(kind: str, rows: Iterable[list[Any]]) -> bytes:
     for row in rows:
         sheet.append(row)
     for index, (_key, header) in enumerate(COLUMNS[kind], start=1):
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(
-            10, len(header) * 2 + 2
-        )
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, len(header) * 2 + 2)
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

@@ -4,6 +4,7 @@ comes back as ``DomainError`` field errors (``apply_domain_error``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,7 @@ from careloop.catalogue.models import (
     Weekday,
 )
 from careloop.core.errors import DomainError
+from careloop.core.forms import choice_field, model_choice_field
 from careloop.core.models import Community
 
 ANY = [("", _("All"))]
@@ -89,9 +91,9 @@ class ServiceFilterForm(BaseForm):
         label=_("Delivery mode"), required=False, choices=ANY + DeliveryMode.choices
     )
 
-    def __init__(self, *args: Any, packages: list[Package] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, packages: Sequence[Package] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["package"].choices = ANY + [(p.code, p.name_zh) for p in packages]
+        choice_field(self, "package").choices = ANY + [(p.code, p.name_zh) for p in packages]
 
     def filters(self) -> dict[str, str]:
         if not self.is_valid():
@@ -147,8 +149,8 @@ class ServiceForm(BaseForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["required_tags"].choices = code_choices(Tag.objects.all())
-        self.fields["required_skills"].choices = code_choices(Skill.objects.all())
+        choice_field(self, "required_tags").choices = code_choices(Tag.objects.all())
+        choice_field(self, "required_skills").choices = code_choices(Skill.objects.all())
 
     @classmethod
     def for_service(cls, service: Service) -> ServiceForm:
@@ -203,7 +205,7 @@ class PackageForm(BaseForm):
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["code"]
-        self.fields["required_tags"].choices = code_choices(Tag.objects.all())
+        choice_field(self, "required_tags").choices = code_choices(Tag.objects.all())
 
     @classmethod
     def for_package(cls, package: Package) -> PackageForm:
@@ -233,7 +235,7 @@ class PackageItemForm(BaseForm):
 
     def __init__(self, *args: Any, service_choices: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", "—"), *service_choices]
+        choice_field(self, "service").choices = [("", "—"), *service_choices]
 
 
 BasePackageItemFormSet = forms.formset_factory(PackageItemForm, extra=3, can_delete=True)
@@ -336,7 +338,7 @@ class OrganisationForm(BaseForm):
         if editing or communities is None:
             del self.fields["community"]
         else:
-            self.fields["community"].queryset = communities
+            model_choice_field(self, "community").queryset = communities
 
     @classmethod
     def for_organisation(cls, organisation: Organisation) -> OrganisationForm:
@@ -393,10 +395,10 @@ class ProviderForm(BaseForm):
         if editing:
             del self.fields["organisation"]
         else:
-            self.fields["organisation"].queryset = organisations
-        self.fields["skills"].choices = code_choices(Skill.objects.all())
-        self.fields["services"].choices = code_choices(Service.objects.filter(active=True))
-        self.fields["languages"].choices = code_choices(Language.objects.all())
+            model_choice_field(self, "organisation").queryset = organisations
+        choice_field(self, "skills").choices = code_choices(Skill.objects.all())
+        choice_field(self, "services").choices = code_choices(Service.objects.filter(active=True))
+        choice_field(self, "languages").choices = code_choices(Language.objects.all())
         if not self.is_bound and "radius_km" not in self.initial:
             self.initial["radius_km"] = Decimal("3.0")
 
@@ -461,7 +463,7 @@ class WeeklyScheduleForm(BaseForm):
     def __init__(self, *args: Any, provider: Provider, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.provider = provider
-        self.fields["services"].choices = code_choices(provider.services.all())
+        choice_field(self, "services").choices = code_choices(provider.services.all())
         self.initial.setdefault("valid_from", today)
 
     def schedule_kwargs(self) -> dict[str, Any]:

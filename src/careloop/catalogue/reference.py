@@ -48,15 +48,21 @@ def read_catalogue(version: str = CURRENT_VERSION) -> dict[str, Any]:
     path = DATA_DIR / f"catalogue-{version}.json"
     if not path.is_file():
         raise FileNotFoundError(f"no shipped catalogue {version!r} ({path.name})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    catalogue: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return catalogue
 
 
 @cache
 def read_holidays() -> dict[str, Any]:
-    return json.loads((DATA_DIR / "holidays-cn.json").read_text(encoding="utf-8"))
+    holidays: dict[str, Any] = json.loads(
+        (DATA_DIR / "holidays-cn.json").read_text(encoding="utf-8")
+    )
+    return holidays
 
 
-def _upsert(model: Any, key: dict[str, Any], values: dict[str, Any], update: bool) -> tuple:
+def _upsert(
+    model: Any, key: dict[str, Any], values: dict[str, Any], update: bool
+) -> tuple[Any, bool, bool]:
     obj = model.objects.filter(**key).first()
     if obj is None:
         return model.objects.create(**key, **values), True, False

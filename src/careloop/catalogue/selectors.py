@@ -273,11 +273,15 @@ def bookings_visible_to(user: User | None) -> QuerySet[Booking]:
     if user.is_superuser:
         return base.all()
     scope = Q(resident__in=residents_visible_to(user).values("pk")) | Q(slot__provider__user=user)
-    managed = [
-        o.pk
-        for o in Organisation.objects.filter(community_id=user.community_id)
-        if user.community_id and can_manage_organisation(user, o)
-    ]
+    managed = (
+        [
+            o.pk
+            for o in Organisation.objects.filter(community_id=user.community_id)
+            if can_manage_organisation(user, o)
+        ]
+        if user.community_id
+        else []
+    )
     if managed:
         scope |= Q(slot__organisation_id__in=managed)
     return base.filter(scope)

@@ -654,14 +654,14 @@ def excel_import(request: HttpRequest, kind: str) -> HttpResponse:
             return redirect(target)
         return _render_excel(request, kind, None, report)
     form = ExcelImportForm(request.POST, request.FILES, auto_id=f"id_{kind}_%s")
-    report = None
+    preview: excel.ImportReport | None = None
     digest = ""
     request.session.pop(IMPORT_SESSION_KEY, None)
     if form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()
-        report = excel.import_rows(actor=user, kind=kind, data=data, commit=False)
-        if report.ok:
+        preview = excel.import_rows(actor=user, kind=kind, data=data, commit=False)
+        if preview.ok:
             digest = hashlib.sha256(data).hexdigest()
             request.session[IMPORT_SESSION_KEY] = {
                 "kind": kind,
@@ -669,7 +669,7 @@ def excel_import(request: HttpRequest, kind: str) -> HttpResponse:
                 "filename": upload.name[:200],
                 "data": base64.b64encode(data).decode("ascii"),
             }
-    return _render_excel(request, kind, form, report, digest=digest)
+    return _render_excel(request, kind, form, preview, digest=digest)
 
 
 def _render_excel(

@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from careloop.core.models import AuditEvent, Community, User
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, ("CareLoop", {"fields": ("name", "community")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("CareLoop", {"fields": ("name", "community")}))
     list_display = ("username", "name", "community", "is_active", "is_staff")
 
 
@@ -20,11 +21,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ("occurred_at", "actor_username", "action", "object_type", "outcome")
     list_filter = ("action", "outcome")
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False

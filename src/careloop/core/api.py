@@ -117,7 +117,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "username": user.get_username(),
         "name": user.name,
         "roles": sorted(user.roles),
-        "community": user.community.code if user.community_id else None,
+        "community": user.community.code if user.community is not None else None,
         "resident": resident.public_id if resident is not None else None,
     }
 
@@ -130,9 +130,11 @@ PARAM_SOURCES = frozenset({"body", "query", "path", "header", "cookie", "form", 
 def install_error_handlers(api: NinjaAPI) -> None:
     """Map domain errors, request validation and auth failures onto ``ErrorOut``."""
 
+    @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         return api.create_response(request, exc.as_dict(), status=exc.status)
 
+    @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         body = {
             "code": "api.invalid",
@@ -141,6 +143,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         }
         return api.create_response(request, body, status=400)
 
+    @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code, message = _http_error_text(exc)
         body = {"code": code, "message": message, "fields": {}}
@@ -148,10 +151,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
         if exc.status_code == 401:
             response["WWW-Authenticate"] = 'Bearer realm="careloop"'
         return response
-
-    api.add_exception_handler(DomainError, domain_error)
-    api.add_exception_handler(ValidationError, validation_error)
-    api.add_exception_handler(HttpError, http_error)
 
 
 class CareLoopAPI(NinjaAPI):

@@ -6,7 +6,9 @@ from careloop.core.roles import CONSOLE_ROLES, STAFF_ROLES, Role
 
 def careloop(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
-    roles = getattr(user, "roles", frozenset()) if user and user.is_authenticated else frozenset()
+    roles: frozenset[str] = (
+        getattr(user, "roles", frozenset()) if user and user.is_authenticated else frozenset()
+    )
     return {
         "brand_name": settings.CARELOOP_SITE_NAME,
         "elder_mode": getattr(request, "elder_mode", False),

@@ -3,7 +3,11 @@ errors. ``fields`` carries per-field messages for validation failures."""
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class DomainError(Exception):
@@ -12,14 +16,14 @@ class DomainError(Exception):
     def __init__(
         self,
         code: str,
-        message: str | Promise,
+        message: str | StrPromise,
         *,
-        fields: dict[str, list[str]] | None = None,
+        fields: Mapping[str, Sequence[str | StrPromise]] | None = None,
     ) -> None:
         super().__init__(str(message))
         self.code = code
         self.message = message
-        self.fields = fields or {}
+        self.fields: Mapping[str, Sequence[str | StrPromise]] = fields or {}
 
     def as_dict(self) -> dict[str, object]:
         return {

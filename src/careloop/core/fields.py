@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from careloop.core import crypto
 
+if TYPE_CHECKING:
+    # Fields are generic (set type, get type) only in the stubs; a subclass names them there.
+    _TextField = models.TextField[str, str]
+else:
+    _TextField = models.TextField
 
-class EncryptedTextField(models.TextField):
+
+class EncryptedTextField(_TextField):
     """Stores Fernet ciphertext; Python code sees plaintext. Not searchable: pair it with a
     blind-index column (``crypto.blind_index``) for exact lookup."""
 

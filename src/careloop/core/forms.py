@@ -14,4 +14,19 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All actions")), *((a, a) for a in actions)]
+        choice_field(self, "action").choices = [("", _("All actions")), *((a, a) for a in actions)]
+
+
+# The stubs type ``form.fields[name]`` as a plain Field; these say (and check) what it is.
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), name
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField), name
+    return field

@@ -126,7 +126,8 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise RuntimeError("audit events are append-only")
-        super().save(*args, **kwargs)
+        # The stubs type pk as never None, but it is None until the first save.
+        super().save(*args, **kwargs)  # type: ignore[unreachable]
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("audit events are append-only")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from pydantic_core import PydanticCustomError
 NUMBER = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
 
 
-def _iso_text(kind: str):
+def _iso_text(kind: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         """Refuse what pydantic would read as a Unix timestamp (``0``, ``"1700000000"``):
         dates and times come as ISO 8601 text, as the schema says."""

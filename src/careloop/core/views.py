@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -25,6 +26,9 @@ from careloop.core.middleware import ELDER_COOKIE
 from careloop.core.models import AuditEvent, User
 from careloop.core.roles import CONSOLE_ROLES, STAFF_ROLES, Role
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 # Who may read the audit trail page.
 AUDIT_VIEWER_ROLES = (Role.AUDITOR, Role.CENTRE_DIRECTOR, Role.SYSTEM_ADMIN)
 ELDER_COOKIE_SECONDS = 365 * 24 * 3600
@@ -34,23 +38,25 @@ AUDIT_PAGE_SIZE = 50
 # ---- access questions ---------------------------------------------------------------------
 
 
-def is_resident(user: User) -> bool:
+def is_resident(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and user.has_role(Role.RESIDENT)
 
 
-def can_use_workbench(user: User) -> bool:
+def can_use_workbench(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and (user.is_superuser or bool(user.roles & STAFF_ROLES))
 
 
-def can_use_console(user: User) -> bool:
+def can_use_console(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and (user.is_superuser or bool(user.roles & CONSOLE_ROLES))
 
 
-def can_view_audit(user: User) -> bool:
+def can_view_audit(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and (user.is_superuser or user.has_role(*AUDIT_VIEWER_ROLES))
 
 
-def page_access(test: Callable[[User], bool]) -> Callable:
+def page_access(
+    test: Callable[[User], bool],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Anonymous visitors go to the sign-in page; signed-in users failing ``test`` get 403."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -58,7 +64,7 @@ def page_access(test: Callable[[User], bool]) -> Callable:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not test(request.user):  # type: ignore[arg-type]
+            if not test(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -70,16 +76,16 @@ def page_access(test: Callable[[User], bool]) -> Callable:
 def chrome(request: HttpRequest, section: str = "") -> dict[str, Any]:
     """What the portal layouts need around the page: navigation flags and role names."""
     user = request.user
-    roles = getattr(user, "roles", frozenset())
-    labels = [Role(r).label for r in sorted(roles) if r in Role.values]
+    roles: frozenset[str] = getattr(user, "roles", frozenset())
+    labels: list[str | StrPromise] = [Role(r).label for r in sorted(roles) if r in Role.values]
     if getattr(user, "is_superuser", False) and not labels:
         labels = [str(_("Superuser"))]
     return {
         "section": section,
         "role_labels": labels,
-        "can_use_workbench": can_use_workbench(user),  # type: ignore[arg-type]
-        "can_use_console": can_use_console(user),  # type: ignore[arg-type]
-        "can_view_audit": can_view_audit(user),  # type: ignore[arg-type]
+        "can_use_workbench": can_use_workbench(user),
+        "can_use_console": can_use_console(user),
+        "can_view_audit": can_view_audit(user),
     }
 
 
@@ -106,11 +112,11 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(reverse("home"))
-    if user.is_superuser or user.has_role(*CONSOLE_ROLES):  # type: ignore[union-attr]
+    if user.is_superuser or user.has_role(*CONSOLE_ROLES):
         return redirect("residents:console")
-    if user.has_role(*STAFF_ROLES):  # type: ignore[union-attr]
+    if user.has_role(*STAFF_ROLES):
         return redirect("residents:workbench")
-    if user.has_role(Role.RESIDENT):  # type: ignore[union-attr]
+    if user.has_role(Role.RESIDENT):
         return redirect("residents:portal")
     raise PermissionDenied
 

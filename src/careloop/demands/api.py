@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Header, Router
+from ninja import Router
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.params.functions import Header  # the typed form of ninja.Header(...) as a default
 from ninja.responses import Status
 
 from careloop.catalogue.models import Booking, Service, Slot

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from careloop.catalogue.models import Category, DeliveryMode, Service
+from careloop.core.forms import choice_field
 from careloop.residents.models import Resident
 
 # Days a resident may look ahead: the matching horizon (``matching.adapters.HORIZON_DAYS``).
@@ -141,19 +142,19 @@ class DemandForm(forms.Form):
         self.today = today
         self.services = {s.code: s for s in services}
         self.chosen = service
-        self.fields["resident"].choices = [(r.public_id, r.name) for r in residents]
+        choice_field(self, "resident").choices = [(r.public_id, r.name) for r in residents]
         if len(residents) == 1:
             self.fields["resident"].widget = forms.HiddenInput()
         else:
             self.fields["resident"].widget = forms.RadioSelect()
-            self.fields["resident"].choices = [
+            choice_field(self, "resident").choices = [
                 (r.public_id, _("Myself (%(name)s)") % {"name": r.name} if i == 0 else r.name)
                 for i, r in enumerate(residents)
             ]
-        self.fields["service"].choices = service_choices(services)
+        choice_field(self, "service").choices = service_choices(services)
         offered = service.modes if service else FREE_TEXT_MODES
         labels = dict(DeliveryMode.choices)
-        self.fields["modes"].choices = [(mode, labels[mode]) for mode in offered]
+        choice_field(self, "modes").choices = [(mode, labels[mode]) for mode in offered]
         self.fields["modes"].error_messages["invalid_choice"] = _(
             "This service is not offered that way: choose from the ways shown."
         )
@@ -164,6 +165,7 @@ class DemandForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         first, last = data.get("date_from"), data.get("date_to")
         if first and first < self.today:
             self.add_error("date_from", _("Choose today or a later day."))

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from careloop.catalogue.models import Service
+from careloop.core.forms import model_choice_field
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 STARS = [("", _("Not rated"))] + [(str(n), "★" * n) for n in range(5, 0, -1)]
 
 
-def _stars(label: str, *, required: bool = False) -> forms.TypedChoiceField:
+def _stars(label: str | StrPromise, *, required: bool = False) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label, choices=STARS if not required else STARS[1:], coerce=int,
         required=required, empty_value=None, widget=forms.RadioSelect,
@@ -53,6 +59,7 @@ class FollowUpForm(forms.Form):
     )  # fmt: skip
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_services"].label_from_instance = lambda s: s.name_zh  # type: ignore[attr-defined]
+        # A documented per-instance hook; the stubs see a method and a lambda of one argument.
+        model_choice_field(self, "new_services").label_from_instance = lambda s: s.name_zh  # type: ignore[assignment]

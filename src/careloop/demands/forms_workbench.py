@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from careloop.catalogue.models import DeliveryMode, Service, Slot
+from careloop.core.forms import choice_field
 from careloop.demands.models import OPEN_STATUSES, Channel, DemandStatus, DemandTier
 
 TOKEN_LENGTH = 32
@@ -107,7 +108,7 @@ class ScheduleForm(TokenForm):
         super().__init__(*args, **kwargs)
         choices = choices or []
         self.slots = slots or {}
-        self.fields["choice"].choices = choices
+        choice_field(self, "choice").choices = choices
         if self.slots and not self.is_bound:
             self.initial.setdefault("choice", next(iter(self.slots)))
 
@@ -193,6 +194,7 @@ class FileDemandForm(TokenForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if (data.get("window_from") or data.get("window_to")) and not data.get("window_date"):
             self.add_error("window_date", _("Choose the day of the time window."))
         return data

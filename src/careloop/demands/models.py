@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal, overload
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,6 +13,14 @@ from careloop.catalogue.models import Booking, Service
 from careloop.core.models import new_public_id
 from careloop.demands import classify
 from careloop.residents.models import Resident
+
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
+    from django_stubs_ext import StrPromise
+
+    _StarsSet = float | int | str | Combinable
+    StarsField = models.PositiveSmallIntegerField[_StarsSet, int]
+    OptionalStarsField = models.PositiveSmallIntegerField[_StarsSet | None, int | None]
 
 
 class Channel(models.TextChoices):
@@ -143,7 +153,7 @@ class Demand(models.Model):
         ]
 
     def __str__(self) -> str:
-        what = self.service.name_zh if self.service_id else self.description[:30]
+        what = self.service.name_zh if self.service is not None else self.description[:30]
         return f"{self.resident} · {what} ({self.status})"
 
     @property
@@ -309,8 +319,16 @@ class RatingSource(models.TextChoices):
 RATING_DIMENSIONS = ("response_speed", "professionalism", "attitude", "result", "convenience")
 
 
-def _stars(label: str, *, required: bool = False) -> models.PositiveSmallIntegerField:
-    return models.PositiveSmallIntegerField(label, null=not required, blank=not required)
+@overload
+def _stars(label: StrPromise, *, required: Literal[True]) -> StarsField: ...
+@overload
+def _stars(label: StrPromise, *, required: Literal[False] = False) -> OptionalStarsField: ...
+def _stars(label: StrPromise, *, required: bool = False) -> StarsField | OptionalStarsField:
+    if required:
+        stars: StarsField = models.PositiveSmallIntegerField(label)
+        return stars
+    optional: OptionalStarsField = models.PositiveSmallIntegerField(label, null=True, blank=True)
+    return optional
 
 
 class Rating(models.Model):

@@ -56,7 +56,7 @@ class EventOut(Schema):
 
     @staticmethod
     def resolve_actor(obj: DemandEvent) -> str | None:
-        return obj.actor.public_id if obj.actor_id else None
+        return obj.actor.public_id if obj.actor is not None else None
 
 
 class OfferOut(Schema):
@@ -142,7 +142,7 @@ class DemandOut(Schema):
 
     @staticmethod
     def resolve_service_code(obj: Demand) -> str | None:
-        return obj.service.code if obj.service_id else None
+        return obj.service.code if obj.service is not None else None
 
     @staticmethod
     def resolve_provider_sex(obj: Demand) -> str | None:
@@ -159,7 +159,11 @@ class DemandOut(Schema):
 
     @staticmethod
     def resolve_accepted_by(obj: Demand) -> str | None:
-        return obj.accepted_by.name or obj.accepted_by.username if obj.accepted_by_id else None
+        return (
+            obj.accepted_by.name or obj.accepted_by.username
+            if obj.accepted_by is not None
+            else None
+        )
 
     @staticmethod
     def resolve_assignment(obj: Demand) -> dict[str, Any] | None:

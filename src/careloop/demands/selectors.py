@@ -4,6 +4,8 @@ reads are written to the audit trail (``record_reads``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,9 @@ from careloop.demands.models import (
     FollowUpCall,
 )
 from careloop.residents.selectors import residents_visible_to
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 TIER_ORDER = {DemandTier.CRITICAL: 0, DemandTier.URGENT: 1, DemandTier.ROUTINE: 2}
 
@@ -61,7 +66,12 @@ def record_reads(user: User, demands: Iterable[Demand], *, purpose: str) -> None
     )
 
 
-def clinician_queue(user: User) -> QuerySet[Demand]:
+class QueueAnnotations(TypedDict):
+    tier_rank: int
+    due_at: datetime
+
+
+def clinician_queue(user: User) -> QuerySet[WithAnnotations[Demand, QueueAnnotations]]:
     """Open demands ``user`` sees, critical first, then urgent, then routine; within a tier
     by the next deadline (respond-by while nobody accepted it, match-by after)."""
     return (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -46,6 +46,9 @@ from careloop.residents.forms import apply_domain_error
 from careloop.residents.models import Resident
 from careloop.residents.selectors import residents_visible_to
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 PAGE_SIZE = 20
 S = DemandStatus
 
@@ -58,10 +61,10 @@ STEPS = (
     (S.IN_PROGRESS, pgettext_lazy("demand step", "In service")),
     (S.COMPLETED, pgettext_lazy("demand step", "Completed")),
 )
-STEP_INDEX = {status: index for index, (status, _label) in enumerate(STEPS)}
+STEP_INDEX: dict[str, int] = {status: index for index, (status, _label) in enumerate(STEPS)}
 STEP_INDEX[S.ESCALATED] = STEP_INDEX[S.SUBMITTED]  # still waiting to be taken on
 # Every status in the resident's words (the list's badge).
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, StrPromise] = {
     **dict(STEPS),
     S.ESCALATED: pgettext_lazy("demand step", "Being sped up"),
     S.WITHDRAWN: pgettext_lazy("demand step", "Withdrawn"),
@@ -69,7 +72,7 @@ STATUS_LABELS = {
     S.FAILED: pgettext_lazy("demand step", "Could not be done"),
 }
 STOPPED = (S.WITHDRAWN, S.REJECTED, S.FAILED)
-TIER_BADGES = {DemandTier.URGENT: "tag-warn", DemandTier.CRITICAL: "tag-failure"}
+TIER_BADGES: dict[str, str] = {DemandTier.URGENT: "tag-warn", DemandTier.CRITICAL: "tag-failure"}
 WITHDRAWABLE = demand_services.TRANSITIONS["withdraw"].sources
 LIVE_BOOKING = (BookingStatus.BOOKED, BookingStatus.ATTENDED)
 # While nothing is booked, the resident may still take an offered time.
@@ -217,7 +220,7 @@ def next_step(demand: Demand) -> str:
 def summary(demand: Demand, me: Resident) -> dict[str, Any]:
     return {
         "demand": demand,
-        "title": demand.service.name_zh if demand.service_id else demand.description,
+        "title": demand.service.name_zh if demand.service is not None else demand.description,
         "status_label": STATUS_LABELS[demand.status],
         "is_open": demand.status in OPEN_STATUSES,
         "badge": TIER_BADGES.get(demand.tier, ""),
@@ -431,7 +434,7 @@ def _render_detail(
     show_offers = demand.status in OFFERABLE and booking is None
     context = {
         "demand": demand,
-        "title": demand.service.name_zh if demand.service_id else demand.description,
+        "title": demand.service.name_zh if demand.service is not None else demand.description,
         "for_other": demand.resident.user_id != user.pk,
         "status_label": STATUS_LABELS[demand.status],
         "badge": TIER_BADGES.get(demand.tier, ""),

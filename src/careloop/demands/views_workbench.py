@@ -283,7 +283,8 @@ def _render_detail(
     green = _green_case(demand)
     offers = list(_offers(demand))
     for offer in offers:
-        offer.relaxed_labels = [RELAXED_LABELS.get(r, r) for r in offer.relaxed]
+        # A display attribute for the template, not a field of the model.
+        offer.relaxed_labels = [RELAXED_LABELS.get(r, r) for r in offer.relaxed]  # type: ignore[attr-defined]
     events = demand.events.select_related("actor").order_by("at", "id")
     if error and bound is not None and forms.get(bound[0]) is bound[1]:
         error = ""  # shown on the action's own form

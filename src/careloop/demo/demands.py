@@ -482,14 +482,14 @@ def _plans(
             continue
         p = rng.choices(people, cum_weights=cum)[0]
         if k < critical + urgent:
-            cases = [
+            urgent_cases = [
                 c for c in URGENT_CASES
                 if c[0] in services and _fits(services[c[0]], p) and (
                     not c[2] or c[2] in p.conditions or (c[2] == "adult" and p.age >= ADULT_AGE)
                     or (c[2] == "elder" and p.age >= 60)
                 )
             ]  # fmt: skip
-            code, text, _need = rng.choice(cases)
+            code, text, _need = rng.choice(urgent_cases)
             plans.append(_Plan(p, services[code], weeks.draw(rng), classify.URGENT, text))
             continue
         codes, weights = zip(*menus[p.idx], strict=True)
@@ -825,7 +825,8 @@ class _Builder:
         """Apply the steps up to now, with the deadline sweep's escalations and breaches."""
         d, now, rng = row.demand, self.c.now, self.rng
         critical = d.tier == classify.CRITICAL
-        status, since = S.SUBMITTED, d.created_at
+        status: str = S.SUBMITTED
+        since = d.created_at
         lag = timedelta(seconds=rng.randint(1, 59))  # the sweep runs every minute
 
         def escalate_before(limit: datetime) -> None:
@@ -1047,7 +1048,11 @@ def write_demands(
     ).first()
     builder = _Builder(
         c, _staff(demo, users), rng,
-        centre=(float(centre[0]), float(centre[1])) if centre else (None, None),
+        centre=(
+            (float(centre[0]), float(centre[1]))
+            if centre and centre[0] is not None and centre[1] is not None  # as filtered
+            else (None, None)
+        ),
         hospital=hospital,
         volunteers=sum(Role.VOLUNTEER.value in spec.roles for spec in demo.users),
         public_ids={user.pk: user.public_id for user in users},
@@ -1063,7 +1068,11 @@ def _save(rows: list[_Row]) -> dict[str, int]:
     pks: dict[str, int] = {}
     for chunk in chunks([d.public_id for d in demands], 500):
         pks.update(Demand.objects.filter(public_id__in=chunk).values_list("public_id", "pk"))
-    events, breaches, greens, calls, ratings = [], [], [], [], []
+    events: list[_Rec] = []
+    breaches: list[_Rec] = []
+    greens: list[_Rec] = []
+    calls: list[_Rec] = []
+    ratings: list[_Rec] = []
     for row in rows:
         pk = pks[row.demand.public_id]
         for event in row.events:
@@ -1120,7 +1129,7 @@ def _insert(model: type[models.Model], records: list[_Rec]) -> None:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     ops = connection.ops
 
-    def prepare(f: models.Field) -> Callable[[Any], Any]:
+    def prepare(f: models.Field[Any, Any]) -> Callable[[Any], Any]:
         if isinstance(f, models.DateTimeField):
             return lambda v: None if v is None else ops.adapt_datetimefield_value(v)
         if isinstance(f, models.JSONField):

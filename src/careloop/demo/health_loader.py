@@ -114,10 +114,13 @@ def write_health(demo: DemoCommunity, seed: int, residents: list[Resident]) -> d
     readings, recent = _readings(health, devices, residents, today, now, local)
     _bulk_create(Observation, readings, key="public_id")
     evaluate_rules(actor=None, observations=recent)
-    open_alerts = Alert.objects.filter(
-        resident__community_id=residents[0].community_id if residents else None,
-        status=AlertStatus.OPEN,
-    ).count()
+    open_alerts = (
+        Alert.objects.filter(
+            resident__community_id=residents[0].community_id, status=AlertStatus.OPEN
+        ).count()
+        if residents
+        else 0  # (every resident has a community)
+    )
     return {
         "conditions": len(conditions),
         "medications": len(medications),

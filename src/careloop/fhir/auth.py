@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
 
@@ -52,8 +52,8 @@ def session(request: HttpRequest) -> Caller | None:
     return Caller(user=user, via="session")
 
 
-def _csrf_protected(request: HttpRequest) -> None:  # pragma: no cover - never called
-    return None
+def _csrf_protected(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
+    raise AssertionError("CsrfViewMiddleware.process_view only inspects the view")
 
 
 AUTHENTICATORS: list[Authenticator] = [bearer_token, session]

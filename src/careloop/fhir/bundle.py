@@ -34,7 +34,7 @@ from pydantic import TypeAdapter
 from careloop.fhir import interactions
 from careloop.fhir.context import FhirContext
 from careloop.fhir.outcome import FhirError, invalid
-from careloop.fhir.registry import get_handler
+from careloop.fhir.registry import Interaction, get_handler
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +360,7 @@ def _resolve_reference(
                 % {"reference": reference},
                 expression=(path,),
             )
-        handler = interactions.handler_for(ctx, resource_type, interactions.Interaction.SEARCH)
+        handler = interactions.handler_for(ctx, resource_type, Interaction.SEARCH)
         # Entries of one Bundle often share a conditional reference: search it once.
         resolved[reference] = f"{resource_type}/{handler.logical_id(found[0])}"
         return resolved[reference]

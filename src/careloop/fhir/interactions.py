@@ -63,7 +63,8 @@ class Result:
 
 def resource_json(resource: Resource) -> dict[str, Any]:
     """An R4B model as the JSON object ``model_dump_json`` writes."""
-    return json.loads(resource.model_dump_json(by_alias=True, exclude_none=True))
+    data: dict[str, Any] = json.loads(resource.model_dump_json(by_alias=True, exclude_none=True))
+    return data
 
 
 def handler_for(

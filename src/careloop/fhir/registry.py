@@ -161,7 +161,10 @@ class ResourceHandler(Generic[M]):
         """``to_fhir`` as FHIR JSON (what ``model_dump_json`` writes). A type whose records
         are answered in bulk (transaction responses) may build the JSON directly from its own
         data, skipping the R4B round trip; it must equal this default (tested)."""
-        return json.loads(self.to_fhir(ctx, obj).model_dump_json(by_alias=True, exclude_none=True))
+        data: dict[str, Any] = json.loads(
+            self.to_fhir(ctx, obj).model_dump_json(by_alias=True, exclude_none=True)
+        )
+        return data
 
     def from_fhir(self, ctx: FhirContext, resource: Any) -> dict[str, Any]:
         """Keyword arguments for the app's service, from a validated R4B resource."""

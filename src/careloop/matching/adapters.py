@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Q
@@ -24,10 +25,12 @@ from careloop.residents.models import CareContract, ContractStatus
 HORIZON_DAYS = 28
 
 
-def _location(latitude: object, longitude: object) -> tuple[float, float] | None:
+def _location(
+    latitude: Decimal | float | None, longitude: Decimal | float | None
+) -> tuple[float, float] | None:
     if latitude is None or longitude is None:
         return None
-    return float(latitude), float(longitude)  # type: ignore[arg-type]
+    return float(latitude), float(longitude)
 
 
 SLOT_COLUMNS = (
@@ -116,7 +119,7 @@ def demand_input(
     modes = frozenset(demand.modes) or frozenset(DeliveryMode.values)
     return DemandIn(
         id=demand.public_id,
-        service_code=demand.service.code if demand.service_id else "",
+        service_code=demand.service.code if demand.service is not None else "",
         modes=modes,
         windows=windows,
         provider_sex=demand.provider_sex or None,

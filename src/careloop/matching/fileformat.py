@@ -57,9 +57,11 @@ def _location(value: Any, where: str) -> Location | None:
 
 
 def _sex(value: Any, where: str) -> str | None:
-    if value is not None and value not in SEXES:
+    if value is None:
+        return None
+    if value not in SEXES:
         raise FormatError(f"{where}: provider_sex must be null, 'F' or 'M'")
-    return value
+    return str(value)
 
 
 def parse_slot(raw: Mapping[str, Any], i: int) -> SlotIn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from careloop.matching.engine import DemandIn, SlotIn
 
@@ -98,7 +99,7 @@ def generate_demands(
     return demands
 
 
-def to_document(slots: list[SlotIn], demands: list[DemandIn]) -> dict:
+def to_document(slots: list[SlotIn], demands: list[DemandIn]) -> dict[str, Any]:
     """The ``match-file`` input document for an instance."""
     return {
         "slots": [

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from careloop.notifications.models import Message
 
@@ -10,5 +11,7 @@ class MessageAdmin(admin.ModelAdmin):
     search_fields = ["public_id", "dedupe_key"]
     raw_id_fields = ["user", "resident", "team", "done_by"]
 
-    def has_change_permission(self, request, obj=None):  # written by the services only
+    def has_change_permission(
+        self, request: HttpRequest, obj: Message | None = None
+    ) -> bool:  # written by the services only
         return False

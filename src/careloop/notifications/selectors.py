@@ -3,6 +3,7 @@ care teams they belong to."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +13,7 @@ from careloop.notifications.models import Channel, Message, MessageStatus
 from careloop.residents.selectors import residents_visible_to
 
 
-def inbox_for(user: User) -> QuerySet[Message]:
+def inbox_for(user: User | AnonymousUser) -> QuerySet[Message]:
     """The in-app messages delivered to ``user``, newest first."""
     if not user.is_authenticated:
         return Message.objects.none()
@@ -32,7 +33,7 @@ def get_message_for(user: User, public_id: str) -> Message:
     return message
 
 
-def _team_tasks(user: User) -> QuerySet[Message]:
+def _team_tasks(user: User | AnonymousUser) -> QuerySet[Message]:
     """Phone-call tasks of ``user``'s care teams (every team's for a superuser), each with
     ``resident_visible``: whether ``user`` may see the resident's record (and phone number)."""
     tasks = Message.objects.filter(channel=Channel.PHONE_CALL)

@@ -79,7 +79,7 @@ class HttpSmsSender(HttpJsonSender):
     token_setting = "CARELOOP_SMS_TOKEN"  # noqa: S105  (the name of a setting)
 
     def payload(self, message: Message) -> dict[str, Any]:
-        phone = message.resident.phone if message.resident_id else ""
+        phone = message.resident.phone if message.resident is not None else ""
         if not phone:
             raise ValueError("the resident has no mobile number")
         separator = "：" if message.language.startswith("zh") else ": "
@@ -101,7 +101,7 @@ class WeChatTemplateSender(HttpJsonSender):
     def payload(self, message: Message) -> dict[str, Any]:
         return {
             "id": message.public_id,
-            "resident": message.resident.public_id if message.resident_id else "",
+            "resident": message.resident.public_id if message.resident is not None else "",
             "template": message.kind,
             "data": {"subject": message.subject, "body": message.body, **message.context},
             "urgent": message.urgent,
@@ -113,4 +113,5 @@ SENDER_SETTINGS = {Channel.SMS: "CARELOOP_SMS_SENDER", Channel.WECHAT: "CARELOOP
 
 def sender_for(channel: str) -> Sender:
     """A new sender for ``channel`` as the settings say."""
-    return import_string(getattr(settings, SENDER_SETTINGS[Channel(channel)]))()
+    sender: Sender = import_string(getattr(settings, SENDER_SETTINGS[Channel(channel)]))()
+    return sender

@@ -124,6 +124,8 @@ def complete_phone_task(request: HttpRequest, public_id: str) -> HttpResponse:
         except DomainError as error:
             apply_domain_error(form, error)
         else:
+            # services only ever create phone-call tasks for a resident (deleted with them)
+            assert task.resident is not None
             messages.success(
                 request, _("The call to %(name)s is recorded.") % {"name": task.resident.name}
             )

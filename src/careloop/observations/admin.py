@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from careloop.observations.models import Alert, AlertRule, Device
 
@@ -15,7 +16,9 @@ class AlertRuleAdmin(admin.ModelAdmin):
     list_display = ["code", "version", "kind", "severity", "active", "created_at"]
     list_filter = ["kind", "active"]
 
-    def has_change_permission(self, request, obj=None):  # versions are edited by a service
+    def has_change_permission(
+        self, request: HttpRequest, obj: AlertRule | None = None
+    ) -> bool:  # versions are edited by a service
         return False
 
 

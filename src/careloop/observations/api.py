@@ -105,10 +105,11 @@ def post_observations(request: HttpRequest, payload: ReadingsIn) -> dict[str, An
         raise _prefixed(services.BatchRefused(exc.results)) from None
     results = iter(stored)
     merged = []
-    for n, item in enumerate(items):
-        result = next(results) if isinstance(item, services.ReadingIn) else None
-        if result is None:
-            result = services.ItemResult(index=n, error=item)  # type: ignore[arg-type]
+    for n, entry in enumerate(items):
+        if isinstance(entry, services.ReadingIn):
+            result = next(results)
+        else:
+            result = services.ItemResult(index=n, error=entry)
         result.index = n
         merged.append(result)
     return {

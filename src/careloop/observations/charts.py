@@ -72,7 +72,7 @@ def bp_tiers(active: Mapping[str, AlertRule]) -> list[dict[str, Any]]:
     rule = active.get("bp-high")
     systolic = dict(_limits(rule, field="systolic"))
     diastolic = dict(_limits(rule, field="diastolic"))
-    tiers = [
+    tiers: list[dict[str, Any]] = [
         {"severity": severity, "systolic": systolic[severity], "diastolic": diastolic[severity]}
         for severity in systolic
         if severity in diastolic

@@ -4,6 +4,7 @@ source of truth); the form only parses what was typed."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,7 @@ class BloodPressureForm(forms.Form):
     )
     entry = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"entry": uuid.uuid4()})
         super().__init__(*args, **kwargs)
 

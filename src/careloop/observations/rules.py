@@ -34,7 +34,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 THRESHOLD = "threshold"
 FLUCTUATION = "fluctuation"
@@ -258,7 +258,7 @@ def summary(finding: Finding, fmt: Any) -> str:
 # ---- checking edited parameters -----------------------------------------------------------
 
 
-def _number(value: Any) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from careloop.core.schemas import ErrorOut, IsoDateTime
+
+if TYPE_CHECKING:
+    from careloop.observations.models import Observation
 
 
 class ReadingValuesIn(Schema):
@@ -64,37 +67,38 @@ class ReadingOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_id(obj: Any) -> str:
+    def resolve_id(obj: Observation) -> str:
         return obj.public_id
 
     @staticmethod
-    def resolve_resident(obj: Any) -> str:
+    def resolve_resident(obj: Observation) -> str:
         return obj.resident.public_id
 
     @staticmethod
-    def resolve_name(obj: Any) -> str:
+    def resolve_name(obj: Observation) -> str:
         return str(obj.get_code_display())
 
     @staticmethod
-    def resolve_display(obj: Any) -> str:
+    def resolve_display(obj: Observation) -> str:
         return obj.spec.display
 
     @staticmethod
-    def resolve_value(obj: Any) -> float | None:
+    def resolve_value(obj: Observation) -> float | None:
         return None if obj.spec.has_components else float(obj.value)
 
     @staticmethod
-    def resolve_systolic(obj: Any) -> float | None:
+    def resolve_systolic(obj: Observation) -> float | None:
         return float(obj.value) if obj.spec.has_components else None
 
     @staticmethod
-    def resolve_diastolic(obj: Any) -> float | None:
-        has = obj.spec.has_components and obj.value2 is not None
-        return float(obj.value2) if has else None
+    def resolve_diastolic(obj: Observation) -> float | None:
+        if obj.spec.has_components and obj.value2 is not None:
+            return float(obj.value2)
+        return None
 
     @staticmethod
-    def resolve_device(obj: Any) -> str | None:
-        return obj.device.public_id if obj.device_id else None
+    def resolve_device(obj: Observation) -> str | None:
+        return obj.device.public_id if obj.device is not None else None
 
 
 class ItemResultOut(Schema):

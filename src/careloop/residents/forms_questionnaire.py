@@ -22,7 +22,8 @@ YES, NO = "yes", "no"
 
 
 def _text(obj: dict[str, Any], language: str) -> str:
-    return obj["text_en"] if language.startswith("en") else obj["text_zh"]
+    text: str = obj["text_en"] if language.startswith("en") else obj["text_zh"]
+    return text
 
 
 class QuestionnaireForm(forms.Form):

@@ -407,8 +407,11 @@ def _write(
                     actor=actor,
                     community=community,
                     household=household,
-                    **{k: current.values.get(k, "") for k in ("name", "id_number", "phone",
-                                                             "address", "occupation")},
+                    name=current.values.get("name", ""),
+                    id_number=current.values.get("id_number", ""),
+                    phone=current.values.get("phone", ""),
+                    address=current.values.get("address", ""),
+                    occupation=current.values.get("occupation", ""),
                     living_alone=current.resident["living_alone"],
                     disability=current.resident["disability"],
                 )  # fmt: skip

@@ -54,7 +54,7 @@ def check_definition(schema: dict[str, Any]) -> None:
 
 
 def validate_answers(
-    schema: dict[str, Any], answers: dict[str, Any]
+    schema: dict[str, Any], answers: object
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Return ``(cleaned answers, errors by linkId)``; errors are translated messages.
     Unanswered optional items are left out of the cleaned answers."""

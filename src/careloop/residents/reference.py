@@ -31,12 +31,13 @@ def read_conditions(version: str = CONDITIONS_VERSION) -> dict[str, Any]:
     path = DATA_DIR / f"conditions-{version}.json"
     if not path.is_file():
         raise FileNotFoundError(f"no shipped condition table {version!r} ({path.name})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    conditions: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return conditions
 
 
 @cache
 def read_questionnaire(filename: str) -> dict[str, Any]:
-    data = json.loads((DATA_DIR / filename).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((DATA_DIR / filename).read_text(encoding="utf-8"))
     check_definition(data["schema"])
     return data
 

@@ -110,8 +110,8 @@ def record_context(resident: Resident) -> dict[str, Any]:
 
 @page_access(is_resident)
 def portal(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    me = selectors.residents_visible_to(user).filter(user=user).first()  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    me = selectors.residents_visible_to(user).filter(user=user).first()
     context: dict[str, Any] = {"resident": None, **chrome(request, "portal")}
     if me is not None:
         context.update(record_context(me))
@@ -260,6 +260,7 @@ def resident_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         community = data.pop("community", None) or user.community
+        assert community is not None  # chosen in the form when the user has no community
         try:
             resident = services.register_resident(actor=user, community=community, **data)
         except DomainError as error:

@@ -222,6 +222,7 @@ def resident_import(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         data = upload.read()
         community = form.cleaned_data.get("community") or user.community
+        assert community is not None  # chosen in the form when the user has no community
         report = _run_import(user, community, data, dry_run=True)
         request.session.pop(IMPORT_SESSION_KEY, None)
         if report.ok:

@@ -92,7 +92,8 @@ def describe(
     sexes = sorted(sex_values.unique())
     table = pd.crosstab(bands, sex_values).reindex(index=BAND_LABELS, columns=sexes, fill_value=0)
     band_totals = table.sum(axis=1)
-    counts = {band: {s: int(table.at[band, s]) for s in sexes} for band in BAND_LABELS}
+    # pandas-stubs types a cell as any scalar; a crosstab's cells are counts.
+    counts = {band: {s: int(table.at[band, s]) for s in sexes} for band in BAND_LABELS}  # type: ignore[arg-type]
     shares = {band: {s: round(counts[band][s] / total, 6) for s in sexes} for band in BAND_LABELS}
     prevalence: dict[str, dict[str, float | None]] = {}
     for column in conditions:

@@ -85,7 +85,9 @@ def one_hot(transactions: Iterable[Iterable[str]]) -> pd.DataFrame:
     matrix = sparse.csr_matrix(
         (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(baskets), len(columns))
     )
-    return pd.DataFrame.sparse.from_spmatrix(matrix, columns=columns)
+    # pandas-stubs has no type for the class-level ``DataFrame.sparse`` accessor.
+    onehot: pd.DataFrame = pd.DataFrame.sparse.from_spmatrix(matrix, columns=columns)  # type: ignore[attr-defined]
+    return onehot
 
 
 def mine_rules(

@@ -210,14 +210,16 @@ def _fit_all(
     """Each resident's segment under the chosen k, refined on all rows from the sample's
     centroids (the sample model itself when the sample was everyone)."""
     if sampled_all:
-        return model.labels_
+        labels: np.ndarray = model.labels_
+        return labels
     k = model.n_clusters
     centres = model.cluster_centers_
     if len(scaled) > minibatch_above:
         full = MiniBatchKMeans(k, init=centres, n_init=1, batch_size=4096, random_state=seed)
     else:
         full = KMeans(k, init=centres, n_init=1, random_state=seed)
-    return full.fit(scaled).labels_
+    refined: np.ndarray = full.fit(scaled).labels_
+    return refined
 
 
 def _describe(

@@ -12,6 +12,7 @@ the same ``(n, seed)`` gives the same frames, and 1,000,000 residents take a few
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -143,7 +144,7 @@ def generate_population(n: int, *, seed: int = 2026) -> pd.DataFrame:
     def flag(probabilities: list[float]) -> np.ndarray:
         return rng.random(n, dtype=np.float32) < per_segment(probabilities)
 
-    def normal(params: list[tuple[float, ...]], low: Any, high: Any) -> np.ndarray:
+    def normal(params: Sequence[tuple[float, ...]], low: Any, high: Any) -> np.ndarray:
         mean = per_segment([p[0] for p in params])
         sd = per_segment([p[1] for p in params])
         return np.clip(mean + sd * rng.standard_normal(n, dtype=np.float32), low, high)
@@ -158,9 +159,9 @@ def generate_population(n: int, *, seed: int = 2026) -> pd.DataFrame:
         {
             "age": np.floor(age).astype(np.int16),
             "sex": pd.Categorical.from_codes(
-                (~flag([s.female for s in specs])).astype(np.int8), categories=["F", "M"]
+                (~flag([s.female for s in specs])).astype(np.int8), categories=pd.Index(["F", "M"])
             ),
-            "occupation": pd.Categorical.from_codes(occupation, categories=occupations),
+            "occupation": pd.Categorical.from_codes(occupation, categories=pd.Index(occupations)),
             "htn": flag([s.htn for s in specs]),
             "dm": flag([s.dm for s in specs]),
             "living_alone": flag([s.living_alone for s in specs]),
@@ -169,7 +170,7 @@ def generate_population(n: int, *, seed: int = 2026) -> pd.DataFrame:
             "steps": np.round(normal([s.steps for s in specs], 0, 30_000)).astype(np.int32),
             "bmi": np.round(normal([s.bmi for s in specs], 15, 45), 1),
             "sleep_hours": np.round(normal([s.sleep_hours for s in specs], 3, 11), 1),
-            "true_segment": pd.Categorical.from_codes(seg, categories=names),
+            "true_segment": pd.Categorical.from_codes(seg, categories=pd.Index(names)),
         }
     )
 
@@ -225,7 +226,9 @@ def generate_demands(
     return pd.DataFrame(
         {
             "resident": np.concatenate(residents),
-            "service": pd.Categorical.from_codes(np.concatenate(services), categories=names),
+            "service": pd.Categorical.from_codes(
+                np.concatenate(services), categories=pd.Index(names)
+            ),
             "week": np.concatenate(event_weeks),
         }
     )

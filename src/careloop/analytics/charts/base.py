@@ -103,7 +103,8 @@ def make_figure(traces: Sequence[Any], **layout: Any) -> dict[str, Any]:
         base[axis] = {"gridcolor": LINE, "linecolor": LINE, "zeroline": False,
                       "automargin": True, **layout.pop(axis, {})}  # fmt: skip
     figure = go.Figure(data=list(traces), layout={**base, **layout})
-    return json.loads(figure.to_json())
+    spec: dict[str, Any] = json.loads(figure.to_json())
+    return spec
 
 
 def month_axis(months: Sequence[date]) -> list[str]:

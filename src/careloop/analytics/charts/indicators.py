@@ -46,6 +46,7 @@ from careloop.analytics.charts.base import (
     number,
     unit_label,
 )
+from careloop.analytics.control_rates import ResidentIdRow
 from careloop.analytics.kpis import AMBER, GREEN, RED, KpiValue
 from careloop.core import clock
 from careloop.core.models import User
@@ -205,7 +206,7 @@ def trends(user: User, scope: Scope) -> dict[str, list[tuple[date, float | None]
     }
 
 
-def _team_residents(team: CareTeam) -> QuerySet[CareContract]:
+def _team_residents(team: CareTeam) -> QuerySet[CareContract, ResidentIdRow]:
     return CareContract.objects.filter(status=ContractStatus.ACTIVE, team=team).values(
         "resident_id"
     )

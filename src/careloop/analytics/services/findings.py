@@ -133,10 +133,10 @@ def find_improvements(
         service_id=lambda r: r["demand__service_id"],
         team_id=lambda r: None,
     )
-    team_rows = list(team_rows)
-    teams = CareTeam.objects.in_bulk([row["team_id"] for row in team_rows])
+    team_list = list(team_rows)
+    teams = CareTeam.objects.in_bulk([row["team_id"] for row in team_list])
     lows += _below_threshold(
-        team_rows,
+        team_list,
         community_id=lambda r: teams[r["team_id"]].community_id,
         kind=lambda r: ScopeKind.TEAM,
         code=lambda r: teams[r["team_id"]].public_id,

@@ -211,7 +211,9 @@ class Package(BilingualName, Eligible):
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     group = models.CharField(_("life-cycle group"), max_length=10, choices=LifeGroup.choices)
-    services = models.ManyToManyField(Service, through="PackageItem", related_name="packages")
+    services: models.ManyToManyField[Service, PackageItem] = models.ManyToManyField(
+        Service, through="PackageItem", related_name="packages"
+    )
     active = models.BooleanField(_("active"), default=True)
     catalogue_version = models.CharField(_("catalogue version"), max_length=20, blank=True)
 

@@ -3,7 +3,9 @@ between organisations and visiting-specialist sessions."""
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,6 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from careloop.catalogue.models.catalogue import BilingualName, Service, Skill, code_validator
 from careloop.core.models import Community, new_public_id
 
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
+
+    # A nullable DecimalField as the stubs see it: set from a number, read as Decimal or None.
+    CoordinateField = models.DecimalField[str | float | Decimal | Combinable | None, Decimal | None]
+
 
 class OrganisationKind(models.TextChoices):
     COMMUNITY_CENTRE = "community_centre", _("Community health centre")
@@ -23,7 +31,7 @@ class OrganisationKind(models.TextChoices):
     VOLUNTEER_TEAM = "volunteer_team", _("Volunteer team")
 
 
-def latitude_field() -> models.DecimalField:
+def latitude_field() -> CoordinateField:
     return models.DecimalField(
         _("latitude"),
         max_digits=9,
@@ -34,7 +42,7 @@ def latitude_field() -> models.DecimalField:
     )
 
 
-def longitude_field() -> models.DecimalField:
+def longitude_field() -> CoordinateField:
     return models.DecimalField(
         _("longitude"),
         max_digits=9,
@@ -221,9 +229,9 @@ class SpecialistSession(models.Model):
         return self.schedule.weekday
 
     @property
-    def start_time(self):  # type: ignore[no-untyped-def]
+    def start_time(self) -> time:
         return self.schedule.start_time
 
     @property
-    def end_time(self):  # type: ignore[no-untyped-def]
+    def end_time(self) -> time:
         return self.schedule.end_time

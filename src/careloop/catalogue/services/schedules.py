@@ -243,21 +243,21 @@ def generate_slots(
     the schedule of the weekday they follow, leave days are skipped, past times are skipped."""
     if not 1 <= days <= MAX_GENERATION_DAYS:
         _raise_if({"days": [_("Generate between 1 and 92 days at a time.")]})
-    schedules = WeeklySchedule.objects.filter(active=True, provider__active=True)
+    candidates = WeeklySchedule.objects.filter(active=True, provider__active=True)
     if provider is not None:
         if actor is not None:
             require_organisation_manager(actor, provider.organisation)
-        schedules = schedules.filter(provider=provider)
+        candidates = candidates.filter(provider=provider)
     elif actor is not None and not actor.is_superuser:
         if actor.community_id is None or not actor.has_role(*EDITOR_ROLES):
             raise ForbiddenError("catalogue.forbidden", _("You may not generate slots."))
         mine = actor.community_id
-        schedules = schedules.filter(
+        candidates = candidates.filter(
             Q(organisation__community_id=mine) | Q(provider__organisation__community_id=mine)
         )
     last = start + timedelta(days=days - 1)
     schedules = list(
-        schedules.filter(valid_from__lte=last)
+        candidates.filter(valid_from__lte=last)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
         .prefetch_related("services", "provider__services")
     )
@@ -343,13 +343,16 @@ def _attach_services(
     slots = Slot.objects.filter(
         provider_id__in={key[0] for key in created}, start__gte=low, start__lt=high
     ).values_list("pk", "provider_id", "start", "mode")
-    through = Slot.services.through
-    rows = []
+    pairs: list[tuple[int, int]] = []  # (slot, service)
     for pk, provider_id, begin, mode in slots:
         entry = created.get((provider_id, begin, mode))
         if entry is None:
             continue
         schedule = entry[0]
         offered = list(schedule.services.all()) or list(schedule.provider.services.all())
-        rows.extend(through(slot_id=pk, service_id=s.pk) for s in offered)
-    through.objects.bulk_create(rows, ignore_conflicts=True)
+        pairs.extend((pk, s.pk) for s in offered)
+    through = Slot.services.through
+    through.objects.bulk_create(
+        [through(slot_id=slot_id, service_id=service_id) for slot_id, service_id in pairs],
+        ignore_conflicts=True,
+    )

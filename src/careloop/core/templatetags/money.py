@@ -8,18 +8,19 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 
-def format_yuan(fen: int | None) -> str:
-    """``1250`` → ``¥12.50``; ``0`` → "Free"; ``None`` → ""."""
+def format_yuan(fen: int | str | None) -> str:
+    """``1250`` → ``¥12.50``; ``0`` → "Free"; ``None`` → "" (so is "", a missing template
+    variable)."""
     if fen is None or fen == "":
         return ""
-    fen = int(fen)
-    if fen == 0:
+    amount = int(fen)
+    if amount == 0:
         return _("Free")
-    sign = "-" if fen < 0 else ""
-    yuan, rest = divmod(abs(fen), 100)
+    sign = "-" if amount < 0 else ""
+    yuan, rest = divmod(abs(amount), 100)
     return f"{sign}¥{yuan:,}.{rest:02d}"
 
 
 @register.filter
-def yuan(fen: int | None) -> str:
+def yuan(fen: int | str | None) -> str:
     return format_yuan(fen)

@@ -32,7 +32,7 @@ from careloop.demands.services import notices
 from careloop.demands.services.common import S
 
 # How long after the first escalation the director hears of it, by tier.
-FOLLOW_UP = {
+FOLLOW_UP: dict[str, timedelta] = {
     DemandTier.ROUTINE: timedelta(hours=24),
     DemandTier.URGENT: timedelta(minutes=30),
     DemandTier.CRITICAL: timedelta(minutes=5),

@@ -274,6 +274,7 @@ def home_locations(residents: Iterable[Resident]) -> dict[int, tuple[float | Non
         for pk, lat, lon in Resident.objects.filter(
             pk__in=by_pk, household__latitude__isnull=False, household__longitude__isnull=False
         ).values_list("pk", "household__latitude", "household__longitude")
+        if lat is not None and lon is not None  # as filtered: for the type checker
     )
     missing = {r.community_id for pk, r in by_pk.items() if pk not in homes}
     centres: dict[int, tuple[float, float]] = {}
@@ -287,7 +288,8 @@ def home_locations(residents: Iterable[Resident]) -> dict[int, tuple[float | Non
         .order_by("-id")  # the first centre of a community wins
         .values_list("community_id", "latitude", "longitude")
     ):
-        centres[community_id] = (float(lat), float(lon))
+        if lat is not None and lon is not None:  # as filtered: for the type checker
+            centres[community_id] = (float(lat), float(lon))
     return {
         pk: homes.get(pk) or centres.get(resident.community_id) or (None, None)
         for pk, resident in by_pk.items()

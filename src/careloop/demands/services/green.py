@@ -157,7 +157,7 @@ def open_green_channel(*, demand: Demand, now: datetime | None = None) -> GreenC
     told = notices.green_channel(demand, clinicians, volunteers)
     detail = {
         "on_duty": clinician.public_id if clinician else "",
-        "transfer_to": case.transfer_to.code if case.transfer_to_id else "",
+        "transfer_to": case.transfer_to.code if case.transfer_to is not None else "",
         "volunteers": len(volunteers),
         "notified": told,
     }

@@ -135,25 +135,25 @@ def _file_due(resident_ids: list[int], items: dict[int, list[PackageItem]], toda
         ).values_list("idempotency_key", flat=True)
     )
     filed = 0
-    for item in due:
-        resident = residents[item.enrolment.resident_id]
-        key = due_key(item)
-        if key in filed_keys or (resident.pk, item.service.pk) in busy:
+    for due_service in due:
+        resident = residents[due_service.enrolment.resident_id]
+        key = due_key(due_service)
+        if key in filed_keys or (resident.pk, due_service.service.pk) in busy:
             continue
         try:
             file_demand(
                 actor=None,
                 resident=resident,
                 channel=Channel.PACKAGE_DUE,
-                service=item.service,
+                service=due_service.service,
                 system_suggested=True,
-                source_ref=f"due:{item.service.code}:{item.due_date.isoformat()}",
+                source_ref=f"due:{due_service.service.code}:{due_service.due_date.isoformat()}",
                 idempotency_key=key,
             )
         except DomainError:
             logger.exception("package-due demand not filed: %s", key)
             continue
-        busy.add((resident.pk, item.service.pk))
+        busy.add((resident.pk, due_service.service.pk))
         filed += 1
     return filed
 

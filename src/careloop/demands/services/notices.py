@@ -17,7 +17,7 @@ from careloop.residents.models import CareTeamMember, ContractStatus
 
 
 def _what(demand: Demand) -> str:
-    return demand.service.name_zh if demand.service_id else demand.description[:40]
+    return demand.service.name_zh if demand.service is not None else demand.description[:40]
 
 
 def _local(moment: Any) -> str:
@@ -98,7 +98,7 @@ def accepted(demand: Demand) -> None:
 
 
 def scheduled(demand: Demand) -> None:
-    slot = demand.booking.slot if demand.booking_id else None
+    slot = demand.booking.slot if demand.booking is not None else None
     when = _local(slot.start) if slot else ""
     place = slot.organisation.name_zh if slot else ""
     _to_resident(demand, "demand.scheduled", "scheduled", time=when, place=place)
@@ -131,9 +131,11 @@ def escalated(demand: Demand, *, level: int, breach: str) -> int:
 
 
 def reminder(demand: Demand, *, note: str = "") -> None:
-    slot = demand.booking.slot
+    booking = demand.booking
+    assert booking is not None  # reminders are for scheduled demands, selected by their booking
+    slot = booking.slot
     _to_resident(
-        demand, "demand.reminder", f"reminder:{demand.booking.public_id}",
+        demand, "demand.reminder", f"reminder:{booking.public_id}",
         time=_local(slot.start),
         place=slot.organisation.name_zh, note=note,
     )  # fmt: skip

@@ -93,13 +93,15 @@ def match_demand(*, actor: User | None, demand: Demand) -> list[DemandOffer]:
             raise ForbiddenError("demands.forbidden", _("You may not change this demand."))
     if not demand.service_id or demand.status not in OPEN_STATUSES or demand.booking_id:
         return []
+    service = demand.service
+    assert service is not None  # service_id is set
     now = clock.now()
     family = adapters.family_doctor_providers([demand.resident_id]).get(demand.resident_id)
     wanted = adapters.demand_input(demand, family_doctor=family, now=now)
     # Slots up to a week either side of the windows: the furthest alternatives look there.
     earliest = min(start for start, _ in wanted.windows) - timedelta(days=7)
     latest = max(end for _, end in wanted.windows) + timedelta(days=7)
-    slots = adapters.free_slots_for([demand.service.code], start=earliest, end=latest)
+    slots = adapters.free_slots_for([service.code], start=earliest, end=latest)
     index = engine.SlotIndex(slots)
     picks: list[tuple[str, str, tuple[str, ...], int]] = [
         (m.slot.id, OfferKind.MATCH, (), m.cost) for m in engine.rank(wanted, index, n=EXACT_OFFERS)
@@ -157,7 +159,7 @@ def accept_offer(
             raise ConflictError(
                 "demands.offer_closed", _("This alternative is no longer available.")
             )
-        if locked.booking_id and locked.booking.status == BookingStatus.BOOKED:
+        if locked.booking is not None and locked.booking.status == BookingStatus.BOOKED:
             raise ConflictError("demands.already_booked", _("This demand already has a booking."))
         now = clock.now()
         booking = book_slot(

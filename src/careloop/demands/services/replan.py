@@ -52,7 +52,7 @@ def _replanned(demand: Demand, slot_id: str | None, now: datetime, actor: User |
 def replan_unconfirmed(*, actor: User | None, now: datetime | None = None) -> ReplanResult:
     now = now or clock.now()
     demands = list(Demand.objects.filter(adapters.unconfirmed_demands()).select_related("service"))
-    codes = {d.service.code for d in demands}
+    codes = {d.service.code for d in demands if d.service is not None}  # all have one
     slots = adapters.free_slots_for(codes)
     family = adapters.family_doctor_providers([d.resident_id for d in demands])
     inputs = [
@@ -110,7 +110,7 @@ def send_reminders(*, now: datetime | None = None) -> int:
     ).select_related("resident", "service", "booking__slot__organisation")
     sent = 0
     for demand in due:
-        fasting = demand.service_id and demand.service.code in FASTING_SERVICES
+        fasting = demand.service is not None and demand.service.code in FASTING_SERVICES
         notices.reminder(demand, note=str(FASTING_NOTE) if fasting else "")
         sent += 1
     return sent

@@ -245,7 +245,7 @@ def withdraw_demand(
     from careloop.catalogue.services import cancel_booking
 
     def apply(d: Demand, now: datetime) -> dict[str, Any]:
-        if d.booking_id and d.booking.status == BookingStatus.BOOKED and actor is not None:
+        if d.booking is not None and d.booking.status == BookingStatus.BOOKED and actor is not None:
             cancel_booking(actor=actor, booking=d.booking, reason=reason)
         return {"reason": reason.strip()[:200]} if reason.strip() else {}
 

@@ -86,7 +86,7 @@ def reference_id(value: str, resource_type: str) -> str:
 
 def related_q(through: type[Model], owner: str, **lookup: Any) -> Q:
     """``pk IN (the owners of matching many-to-many rows)``: no duplicate rows from the join."""
-    return Q(pk__in=through.objects.filter(**lookup).values(f"{owner}_id"))
+    return Q(pk__in=through._default_manager.filter(**lookup).values(f"{owner}_id"))
 
 
 def service_id(code: str) -> str:

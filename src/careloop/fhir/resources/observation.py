@@ -126,12 +126,13 @@ _DATETIME = TypeAdapter(datetime)
 
 def _json_datetime(value: datetime) -> str:
     """A datetime as the R4B models write it (pydantic's JSON form: ``Z`` for UTC)."""
-    return _DATETIME.dump_python(value, mode="json")
+    text: str = _DATETIME.dump_python(value, mode="json")
+    return text
 
 
 def _json_quantity(value: Decimal, unit: str, decimals: int) -> dict[str, Any]:
     """``_quantity`` as the R4B models write it (a non-integral decimal as a JSON number)."""
-    number = _decimal(value, decimals)
+    number: Decimal | int | float = _decimal(value, decimals)
     if isinstance(number, Decimal):
         exponent = number.as_tuple().exponent
         integral = number.is_finite() and number == number.to_integral_value()
@@ -473,7 +474,7 @@ class ObservationResource(ResourceHandler[Observation]):
         }  # fmt: skip
         if obj.identifier:
             data["identifier"] = [{"value": obj.identifier}]
-        if obj.device_id is not None:
+        if obj.device is not None:
             data["device"] = {
                 "identifier": {"system": DEVICE_SYSTEM, "value": obj.device.public_id},
                 "display": obj.device.get_kind_display(),
@@ -518,7 +519,7 @@ class ObservationResource(ResourceHandler[Observation]):
         data["issued"] = created
         if not spec.has_components:
             data["valueQuantity"] = _json_quantity(obj.value, spec.unit, spec.decimals)
-        if obj.device_id is not None:
+        if obj.device is not None:
             data["device"] = {
                 "identifier": {"system": DEVICE_SYSTEM, "value": obj.device.public_id},
                 "display": obj.device.get_kind_display(),

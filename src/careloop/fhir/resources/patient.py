@@ -243,7 +243,7 @@ def _check_derived(resource: Patient, id_number: str, errors: dict[str, list[str
 def _phone(resource: Patient) -> str:
     phones = [t for t in resource.telecom or [] if t.system in {"phone", "sms"} and t.value]
     chosen = next((t for t in phones if t.use == "mobile"), phones[0] if phones else None)
-    return normalise_mobile(chosen.value) if chosen is not None else ""
+    return normalise_mobile(chosen.value) if chosen is not None and chosen.value else ""
 
 
 def _address(resource: Patient) -> str:

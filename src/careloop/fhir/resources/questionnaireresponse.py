@@ -247,7 +247,7 @@ class QuestionnaireResponseResource(ResourceHandler[QuestionnaireResponse]):
             "authored": obj.submitted_at,
             "item": items or None,
         }
-        if obj.answered_by_id is not None:
+        if obj.answered_by is not None:
             data["author"] = {"display": obj.answered_by.name or obj.answered_by.username}
         if obj.resident.user_id is not None and obj.answered_by_id == obj.resident.user_id:
             data["source"] = {"reference": f"Patient/{obj.resident.public_id}"}

@@ -293,7 +293,11 @@ class TaskResource(ResourceHandler[Demand]):
             "businessStatus": concept(DEMAND_STATUS_SYSTEM, status.value, str(status.label)),
             "intent": intent_of(obj),
             "priority": FHIR_PRIORITY[obj.tier],
-            "code": service_concept(obj.service) if obj.service_id else {"text": obj.description},
+            "code": (
+                service_concept(obj.service)
+                if obj.service is not None
+                else {"text": obj.description}
+            ),
             "for": {"reference": f"Patient/{obj.resident.public_id}"},
             "authoredOn": obj.created_at,
             "lastModified": modified,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,9 @@ from careloop.observations.models import Device, DeviceKind
 from careloop.residents.models import Resident
 from careloop.residents.selectors import residents_visible_to
 from careloop.residents.services import EDITOR_ROLES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 DEVICE_TOKEN_PREFIX = "cld_"  # noqa: S105 (a public marker, not a secret)
 
@@ -41,7 +45,7 @@ def register_device(
 ) -> IssuedDevice:
     """Register a device to ``resident`` and issue its bearer token (returned once)."""
     require_staff_editor(actor, resident)
-    fields: dict[str, list[str]] = {}
+    fields: dict[str, list[str | StrPromise]] = {}
     if kind not in DeviceKind.values:
         fields["kind"] = [_("Choose a device kind from the list.")]
     serial, label = serial.strip(), label.strip()

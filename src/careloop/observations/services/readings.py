@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,6 +40,9 @@ from careloop.observations.services.alerts import evaluate_rules
 from careloop.residents.models import Resident
 from careloop.residents.selectors import residents_visible_to
 from careloop.residents.services import EDITOR_ROLES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 BATCH = "batch"
 TRANSACTION = "transaction"
@@ -88,7 +91,7 @@ class BatchRefused(DomainError):
     """A ``transaction`` batch with at least one bad item: nothing was written."""
 
     def __init__(self, results: list[ItemResult]) -> None:
-        fields: dict[str, list[str]] = {}
+        fields: dict[str, list[str | StrPromise]] = {}
         for result in results:
             if result.error is None:
                 continue
@@ -143,7 +146,7 @@ def record_readings(
         raise ForbiddenError("observations.device_revoked", _("This device has been revoked."))
     now = clock.now()
     results = [ItemResult(index=i) for i in range(len(items))]
-    pending: list[tuple[ItemResult, Observation, tuple[Any, ...]]] = []
+    pending: list[tuple[ItemResult, Observation, tuple[Any, ...] | None]] = []
     access = _Access(actor)
     access.prime(
         (i.resident for i in items if isinstance(i.resident, Resident)),

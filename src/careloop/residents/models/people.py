@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careloop.core import clock
 from careloop.core.fields import EncryptedTextField
-from careloop.core.models import Community, new_public_id
+from careloop.core.models import Community, User, new_public_id
 
 
 class Sex(models.TextChoices):
@@ -217,7 +217,7 @@ class CareTeam(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="care_teams")
     name = models.CharField(_("name"), max_length=100)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[User, CareTeamMember] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CareTeamMember", related_name="care_teams"
     )
 
