@@ -1,5 +1,6 @@
 """Catalogue API: services (with ``eligible`` for the caller), packages, enrolments and due
-services, organisations, providers, weekly schedules, free slots and bookings.
+services, organisations, providers, weekly schedules, free slots and bookings, referral
+agreements and visiting specialists' sessions.
 
 Reading the catalogue, providers and free slots needs only a login; writes go through
 ``catalogue.services`` (which check permissions: 403 for the wrong role, 404 for a resident
@@ -27,15 +28,19 @@ from careloop.catalogue.models import (
     Organisation,
     Package,
     Provider,
+    ReferralAgreement,
     Service,
     Slot,
+    SpecialistSession,
     WeeklySchedule,
 )
 from careloop.catalogue.permissions import can_read_catalogue
 from careloop.catalogue.schemas import (
     BookingIn,
     BookingOut,
+    CancelSessionOut,
     DueServiceOut,
+    EndAgreementIn,
     EnrolmentIn,
     EnrolmentOut,
     GenerateSlotsIn,
@@ -46,12 +51,18 @@ from careloop.catalogue.schemas import (
     ProviderIn,
     ProviderOut,
     ProviderPatch,
+    ReferralAgreementIn,
+    ReferralAgreementOut,
+    ReferralAgreementPatch,
     ScheduleIn,
     ScheduleOut,
     ServiceIn,
     ServiceOut,
     ServicePatch,
     SlotOut,
+    SpecialistSessionIn,
+    SpecialistSessionOut,
+    SpecialistSessionPatch,
 )
 from careloop.core import clock
 from careloop.core.api import current_user
@@ -480,3 +491,186 @@ def cancel_booking(request: HttpRequest, booking_id: str, reason: str = "") -> B
     booking = _booking(user, booking_id)
     services.cancel_booking(actor=user, booking=booking, reason=reason)
     return _booking(user, booking_id)
+
+
+# ---- the medical alliance: referral agreements and visiting specialists -----------------------
+
+
+def _check_state(state: str, allowed: tuple[str, ...]) -> None:
+    if state and state not in allowed:
+        raise _invalid("state", _("Choose a value from the list."))
+
+
+def _agreement(user: User, public_id: str) -> ReferralAgreement:
+    agreement = selectors.agreements_visible_to(user).filter(public_id=public_id).first()
+    if agreement is None:
+        raise NotFoundError("catalogue.agreement_not_found", _("No such referral agreement."))
+    return agreement
+
+
+def _organisation_field(user: User, code: str, field: str) -> Organisation:
+    organisation = selectors.organisations_visible_to(user).filter(code=code).first()
+    if organisation is None:
+        raise _invalid(field, _("No organisation has this code."))
+    return organisation
+
+
+@router.get("/referral-agreements", response={200: list[ReferralAgreementOut], 400: ErrorOut})
+@paginate(PageNumberPagination, page_size=settings.CARELOOP_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+def list_referral_agreements(
+    request: HttpRequest, state: str = "", partner: str = "", kind: str = "", q: str = ""
+) -> QuerySet[ReferralAgreement]:
+    """Referral agreements (双向转诊, 医联体) by ``state`` today (active, upcoming, ended),
+    ``partner`` (an organisation code, either side), ``kind`` and ``q`` (code or name of
+    either organisation, or the note). Newest first."""
+    _check_state(state, selectors.AGREEMENT_STATES)
+    return selectors.agreements_visible_to(
+        current_user(request), state=state, partner=partner, kind=kind, q=q
+    )
+
+
+@router.get(
+    "/referral-agreements/{agreement_id}", response={200: ReferralAgreementOut, 404: ErrorOut}
+)
+def get_referral_agreement(request: HttpRequest, agreement_id: str) -> ReferralAgreement:
+    return _agreement(current_user(request), agreement_id)
+
+
+@router.post(
+    "/referral-agreements",
+    response={201: ReferralAgreementOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+)
+def create_referral_agreement(
+    request: HttpRequest, payload: ReferralAgreementIn
+) -> Status[ReferralAgreement]:
+    """Sign an agreement between an organisation the caller manages and a partner. One of
+    the same kind between the same two organisations that overlaps in time is 409
+    ``catalogue.agreement_overlaps``."""
+    user = current_user(request)
+    data: dict[str, Any] = payload.dict()
+    organisation = _organisation_field(user, data.pop("organisation"), "organisation")
+    partner = _organisation_field(user, data.pop("partner"), "partner")
+    agreement = services.create_referral_agreement(
+        actor=user, organisation=organisation, partner=partner, **data
+    )
+    return Status(201, _agreement(user, agreement.public_id))
+
+
+@router.patch(
+    "/referral-agreements/{agreement_id}",
+    response={
+        200: ReferralAgreementOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut
+    },
+)  # fmt: skip
+def update_referral_agreement(
+    request: HttpRequest, agreement_id: str, payload: ReferralAgreementPatch
+) -> ReferralAgreement:
+    """Change the fields sent (editors of the signing organisation)."""
+    user = current_user(request)
+    agreement = _agreement(user, agreement_id)
+    changes: dict[str, Any] = payload.dict(exclude_unset=True)
+    if "partner" in changes:
+        changes["partner"] = _organisation_field(user, changes["partner"], "partner")
+    services.update_referral_agreement(actor=user, agreement=agreement, changes=changes)
+    return _agreement(user, agreement_id)
+
+
+@router.post(
+    "/referral-agreements/{agreement_id}/end",
+    response={
+        200: ReferralAgreementOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut
+    },
+)  # fmt: skip
+def end_referral_agreement(
+    request: HttpRequest, agreement_id: str, payload: EndAgreementIn
+) -> ReferralAgreement:
+    """End the agreement after ``last_day`` (default today); 409 if it already ends then."""
+    user = current_user(request)
+    agreement = _agreement(user, agreement_id)
+    services.end_referral_agreement(actor=user, agreement=agreement, last_day=payload.last_day)
+    return _agreement(user, agreement_id)
+
+
+def _session(user: User, public_id: str) -> SpecialistSession:
+    session = selectors.specialist_sessions_visible_to(user).filter(public_id=public_id).first()
+    if session is None:
+        raise NotFoundError("catalogue.session_not_found", _("No such specialist session."))
+    return session
+
+
+@router.get("/specialist-sessions", response={200: list[SpecialistSessionOut], 400: ErrorOut})
+@paginate(PageNumberPagination, page_size=settings.CARELOOP_PAGE_SIZE, max_page_size=MAX_PAGE_SIZE)
+def list_specialist_sessions(
+    request: HttpRequest, state: str = "", host: str = "", provider: str = "", q: str = ""
+) -> QuerySet[SpecialistSession]:
+    """Visiting specialists' weekly sessions (专家坐诊) by ``state`` today (active, upcoming,
+    ended, cancelled), ``host`` (organisation code), ``provider`` (id) and ``q`` (specialty
+    or the specialist's name)."""
+    _check_state(state, selectors.SESSION_STATES)
+    return selectors.specialist_sessions_visible_to(
+        current_user(request), state=state, host=host, provider=provider, q=q
+    )
+
+
+@router.get(
+    "/specialist-sessions/{session_id}", response={200: SpecialistSessionOut, 404: ErrorOut}
+)
+def get_specialist_session(request: HttpRequest, session_id: str) -> SpecialistSession:
+    return _session(current_user(request), session_id)
+
+
+@router.post(
+    "/specialist-sessions", response={201: SpecialistSessionOut, 400: ErrorOut, 403: ErrorOut}
+)
+def create_specialist_session(
+    request: HttpRequest, payload: SpecialistSessionIn
+) -> Status[SpecialistSession]:
+    """Add a visiting specialist's weekly session at a host the caller manages. A session
+    overlapping another of the same specialist is refused (400)."""
+    user = current_user(request)
+    data: dict[str, Any] = payload.dict()
+    host = _organisation_field(user, data.pop("host"), "host")
+    provider = selectors.providers_visible_to(user).filter(public_id=data.pop("provider")).first()
+    if provider is None:
+        raise _invalid("provider", _("No provider has this id."))
+    codes = set(data.pop("services"))
+    offered = list(Service.objects.filter(code__in=codes))
+    if len(offered) != len(codes):
+        raise _invalid("services", _("Unknown code in the list."))
+    session = services.create_specialist_session(
+        actor=user, host=host, provider=provider, services=offered, **data
+    )
+    return Status(201, _session(user, session.public_id))
+
+
+@router.patch(
+    "/specialist-sessions/{session_id}",
+    response={
+        200: SpecialistSessionOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut
+    },
+)  # fmt: skip
+def update_specialist_session(
+    request: HttpRequest, session_id: str, payload: SpecialistSessionPatch
+) -> SpecialistSession:
+    """Change the fields sent (editors of the host). Later free slots are dropped so the
+    next generation follows the new timing; stranding a booked slot is 409
+    ``catalogue.session_booked``; a cancelled session is 409 ``catalogue.session_cancelled``."""
+    user = current_user(request)
+    session = _session(user, session_id)
+    services.update_specialist_session(
+        actor=user, session=session, changes=payload.dict(exclude_unset=True)
+    )
+    return _session(user, session_id)
+
+
+@router.post(
+    "/specialist-sessions/{session_id}/cancel",
+    response={200: CancelSessionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def cancel_specialist_session(request: HttpRequest, session_id: str) -> dict[str, Any]:
+    """Cancel the session: its schedule stops, later free slots close; ``booked_slots_left``
+    counts later slots that still hold bookings (to rebook). Twice is 409."""
+    user = current_user(request)
+    session = _session(user, session_id)
+    left = services.cancel_specialist_session(actor=user, session=session)
+    return {"session": _session(user, session_id), "booked_slots_left": left}

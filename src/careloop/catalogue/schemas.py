@@ -20,10 +20,14 @@ from careloop.catalogue.models import (
     Package,
     PackageItem,
     Provider,
+    ReferralAgreement,
     Service,
     Slot,
+    SpecialistSession,
     WeeklySchedule,
 )
+from careloop.core import clock
+from careloop.core.schemas import IsoDate
 
 # ---- eligibility for the caller -------------------------------------------------------------
 # The operation stores the facts it checks against on the request (``request.catalogue_facts``)
@@ -495,3 +499,216 @@ class BookingOut(Schema):
     @staticmethod
     def resolve_end(obj: Booking) -> datetime:
         return obj.slot.end
+
+
+# ---- the medical alliance: referral agreements and visiting specialists -----------------------
+
+
+class ReferralAgreementOut(Schema):
+    id: str
+    organisation: str = Field(description="the signing organisation: code")
+    organisation_name: str
+    partner: str = Field(description="the partner organisation: code")
+    partner_name: str
+    kind: str = Field(
+        description="two_way, specialist_alliance, remote_consultation or service_contract"
+    )
+    valid_from: date
+    valid_to: date | None
+    note: str
+    state: str = Field(description="upcoming, active or ended (today)")
+
+    @staticmethod
+    def resolve_id(obj: ReferralAgreement) -> str:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_organisation(obj: ReferralAgreement) -> str:
+        return obj.organisation.code
+
+    @staticmethod
+    def resolve_organisation_name(obj: ReferralAgreement) -> str:
+        return obj.organisation.name
+
+    @staticmethod
+    def resolve_partner(obj: ReferralAgreement) -> str:
+        return obj.partner.code
+
+    @staticmethod
+    def resolve_partner_name(obj: ReferralAgreement) -> str:
+        return obj.partner.name
+
+    @staticmethod
+    def resolve_state(obj: ReferralAgreement) -> str:
+        return obj.state_on(clock.today())
+
+
+class ReferralAgreementIn(Schema):
+    """A new agreement signed by ``organisation`` (a code; an organisation the caller
+    manages) with ``partner`` (a code)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: str = Field(max_length=60, description="organisation code")
+    partner: str = Field(max_length=60, description="organisation code")
+    kind: str = Field(max_length=20)
+    valid_from: IsoDate
+    valid_to: IsoDate | None = Field(None, description="empty: open-ended")
+    note: str = Field("", max_length=200)
+
+
+class ReferralAgreementPatch(Schema):
+    """Fields to change; only the fields sent are changed. The signing organisation never
+    changes; ``valid_to`` ends the agreement (null: open-ended)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partner: str = Field("", max_length=60, description="organisation code")
+    kind: str = Field("", max_length=20)
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
+    note: str = Field("", max_length=200)
+
+
+class EndAgreementIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    last_day: IsoDate | None = Field(None, description="default: today")
+
+
+class SpecialistSessionOut(Schema):
+    id: str
+    host: str = Field(description="host organisation code")
+    host_name: str
+    provider: str = Field(description="provider id")
+    provider_name: str
+    provider_organisation: str = Field(description="the specialist's organisation code")
+    specialty: str = Field(description="in the active language")
+    specialty_zh: str
+    specialty_en: str
+    schedule: str = Field(description="weekly schedule id")
+    weekday: int = Field(description="0 is Monday")
+    start_time: time
+    end_time: time
+    slot_minutes: int
+    capacity: int
+    mode: str
+    location: str
+    valid_from: date
+    valid_to: date | None
+    runs_on_holidays: bool
+    state: str = Field(description="upcoming, active, ended or cancelled (today)")
+
+    @staticmethod
+    def resolve_id(obj: SpecialistSession) -> str:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_host(obj: SpecialistSession) -> str:
+        return obj.host.code
+
+    @staticmethod
+    def resolve_host_name(obj: SpecialistSession) -> str:
+        return obj.host.name
+
+    @staticmethod
+    def resolve_provider(obj: SpecialistSession) -> str:
+        return obj.provider.public_id
+
+    @staticmethod
+    def resolve_provider_name(obj: SpecialistSession) -> str:
+        return obj.provider.name
+
+    @staticmethod
+    def resolve_provider_organisation(obj: SpecialistSession) -> str:
+        return obj.provider.organisation.code
+
+    @staticmethod
+    def resolve_specialty(obj: SpecialistSession) -> str:
+        language = get_language() or "zh-hans"
+        if language.startswith("zh") or not obj.specialty_en:
+            return obj.specialty_zh
+        return obj.specialty_en
+
+    @staticmethod
+    def resolve_schedule(obj: SpecialistSession) -> str:
+        return obj.schedule.public_id
+
+    @staticmethod
+    def resolve_state(obj: SpecialistSession) -> str:
+        return obj.state_on(clock.today())
+
+    @staticmethod
+    def resolve_slot_minutes(obj: SpecialistSession) -> int:
+        return obj.schedule.slot_minutes
+
+    @staticmethod
+    def resolve_capacity(obj: SpecialistSession) -> int:
+        return obj.schedule.capacity
+
+    @staticmethod
+    def resolve_mode(obj: SpecialistSession) -> str:
+        return obj.schedule.mode
+
+    @staticmethod
+    def resolve_location(obj: SpecialistSession) -> str:
+        return obj.schedule.location
+
+    @staticmethod
+    def resolve_valid_from(obj: SpecialistSession) -> date:
+        return obj.schedule.valid_from
+
+    @staticmethod
+    def resolve_valid_to(obj: SpecialistSession) -> date | None:
+        return obj.schedule.valid_to
+
+    @staticmethod
+    def resolve_runs_on_holidays(obj: SpecialistSession) -> bool:
+        return obj.schedule.runs_on_holidays
+
+
+class SpecialistSessionIn(Schema):
+    """A visiting specialist's weekly session at ``host`` (a code; an organisation the
+    caller manages). ``weekday`` 0 is Monday; ``services`` (codes) default to all the
+    specialist offers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(max_length=60, description="host organisation code")
+    provider: str = Field(max_length=32, description="provider id")
+    specialty_zh: str = Field(max_length=60)
+    specialty_en: str = Field("", max_length=60)
+    weekday: int = Field(ge=0, le=6)
+    start_time: time
+    end_time: time
+    slot_minutes: int = Field(ge=5, le=1440)
+    capacity: int = Field(1, ge=1, le=500)
+    mode: str = Field("clinic", max_length=8)
+    location: str = Field("", max_length=120)
+    valid_from: IsoDate
+    valid_to: IsoDate | None = None
+    services: list[str] = Field(default_factory=list)
+    runs_on_holidays: bool = False
+
+
+class SpecialistSessionPatch(Schema):
+    """Fields to change; only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    specialty_zh: str = Field("", max_length=60)
+    specialty_en: str = Field("", max_length=60)
+    weekday: int = Field(0, ge=0, le=6)
+    start_time: time | None = None
+    end_time: time | None = None
+    slot_minutes: int = Field(30, ge=5, le=1440)
+    capacity: int = Field(1, ge=1, le=500)
+    location: str = Field("", max_length=120)
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
+    runs_on_holidays: bool = False
+
+
+class CancelSessionOut(Schema):
+    session: SpecialistSessionOut
+    booked_slots_left: int = Field(description="later slots that still hold bookings")

@@ -23,9 +23,11 @@ from careloop.catalogue.models import (
     Package,
     PackageItem,
     Provider,
+    ReferralAgreement,
     Service,
     Slot,
     SlotStatus,
+    SpecialistSession,
 )
 from careloop.catalogue.permissions import can_manage_organisation, can_read_catalogue
 from careloop.core import clock
@@ -35,10 +37,11 @@ from careloop.residents.models import Resident
 from careloop.residents.selectors import residents_visible_to
 
 __all__ = [
-    "DayLoad", "DueService", "ProviderWeek", "bookings_visible_to", "browse_packages",
-    "browse_services", "due_services", "free_slots", "get_service", "organisations_visible_to",
-    "packages_for_resident", "provider_week", "providers_for_service", "providers_visible_to",
-    "resident_facts", "services_for_resident",
+    "DayLoad", "DueService", "ProviderWeek", "agreements_visible_to", "bookings_visible_to",
+    "browse_packages", "browse_services", "due_services", "free_slots", "get_service",
+    "organisations_visible_to", "packages_for_resident", "provider_week",
+    "providers_for_service", "providers_visible_to", "resident_facts", "services_for_resident",
+    "specialist_sessions_visible_to",
 ]  # fmt: skip
 
 
@@ -150,6 +153,84 @@ def organisations_visible_to(user: User | None) -> QuerySet[Organisation]:
     if not can_read_catalogue(user):
         return Organisation.objects.none()
     return Organisation.objects.select_related("community")
+
+
+AGREEMENT_STATES = ("active", "upcoming", "ended")
+SESSION_STATES = ("active", "upcoming", "ended", "cancelled")
+
+
+def agreements_visible_to(
+    user: User | None, *, state: str = "", partner: str = "", kind: str = "", q: str = ""
+) -> QuerySet[ReferralAgreement]:
+    """Referral agreements of the provider network (readable like organisations), by
+    ``state`` on today (active, upcoming, ended), ``partner`` (an organisation code, on
+    either side), ``kind`` and ``q`` (part of either organisation's code or name)."""
+    if not can_read_catalogue(user):
+        return ReferralAgreement.objects.none()
+    rows = ReferralAgreement.objects.select_related(
+        "organisation", "organisation__community", "partner"
+    ).order_by("-valid_from", "id")
+    today = clock.today()
+    if state == "active":
+        rows = rows.filter(valid_from__lte=today).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=today)
+        )
+    elif state == "upcoming":
+        rows = rows.filter(valid_from__gt=today)
+    elif state == "ended":
+        rows = rows.filter(valid_to__lt=today)
+    if partner:
+        rows = rows.filter(Q(partner__code=partner) | Q(organisation__code=partner))
+    if kind:
+        rows = rows.filter(kind=kind)
+    query = q.strip()
+    if query:
+        rows = rows.filter(
+            Q(partner__code__icontains=query)
+            | Q(partner__name_zh__icontains=query)
+            | Q(partner__name_en__icontains=query)
+            | Q(organisation__code__icontains=query)
+            | Q(organisation__name_zh__icontains=query)
+            | Q(note__icontains=query)
+        )
+    return rows
+
+
+def specialist_sessions_visible_to(
+    user: User | None, *, state: str = "", host: str = "", provider: str = "", q: str = ""
+) -> QuerySet[SpecialistSession]:
+    """Visiting specialists' sessions (readable like providers), by ``state`` on today
+    (active, upcoming, ended, cancelled), ``host`` (organisation code), ``provider`` (id)
+    and ``q`` (part of the specialty or the specialist's name)."""
+    if not can_read_catalogue(user):
+        return SpecialistSession.objects.none()
+    rows = SpecialistSession.objects.select_related(
+        "host", "host__community", "provider", "provider__organisation", "schedule"
+    ).order_by("schedule__weekday", "schedule__start_time", "id")
+    today = clock.today()
+    live = Q(schedule__active=True)
+    if state == "active":
+        rows = rows.filter(live, schedule__valid_from__lte=today).filter(
+            Q(schedule__valid_to__isnull=True) | Q(schedule__valid_to__gte=today)
+        )
+    elif state == "upcoming":
+        rows = rows.filter(live, schedule__valid_from__gt=today)
+    elif state == "ended":
+        rows = rows.filter(live, schedule__valid_to__lt=today)
+    elif state == "cancelled":
+        rows = rows.filter(schedule__active=False)
+    if host:
+        rows = rows.filter(host__code=host)
+    if provider:
+        rows = rows.filter(provider__public_id=provider)
+    query = q.strip()
+    if query:
+        rows = rows.filter(
+            Q(specialty_zh__icontains=query)
+            | Q(specialty_en__icontains=query)
+            | Q(provider__name__icontains=query)
+        )
+    return rows
 
 
 def providers_for_service(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careloop.catalogue import views
+from careloop.catalogue import views, views_referrals
 
 app_name = "catalogue"
 
@@ -31,6 +31,21 @@ urlpatterns = [
          name="slots_generate"),
     path("console/catalogue/providers/<str:public_id>/leave/", views.leave_add,
          name="leave_add"),
+    path("console/catalogue/referrals/", views_referrals.agreement_list, name="agreements"),
+    path("console/catalogue/referrals/new/", views_referrals.agreement_new,
+         name="agreement_new"),
+    path("console/catalogue/referrals/<str:public_id>/", views_referrals.agreement_edit,
+         name="agreement_edit"),
+    path("console/catalogue/referrals/<str:public_id>/end/", views_referrals.agreement_end,
+         name="agreement_end"),
+    path("console/catalogue/specialist-sessions/", views_referrals.session_list,
+         name="sessions"),
+    path("console/catalogue/specialist-sessions/new/", views_referrals.session_new,
+         name="session_new"),
+    path("console/catalogue/specialist-sessions/<str:public_id>/", views_referrals.session_edit,
+         name="session_edit"),
+    path("console/catalogue/specialist-sessions/<str:public_id>/cancel/",
+         views_referrals.session_cancel, name="session_cancel"),
     path("console/catalogue/excel/", views.excel_page, name="excel"),
     path("console/catalogue/excel/<slug:kind>.xlsx", views.excel_export, name="excel_export"),
     path("console/catalogue/excel/<slug:kind>/import/", views.excel_import,

@@ -3,7 +3,7 @@ between organisations and visiting-specialist sessions."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -197,6 +197,14 @@ class ReferralAgreement(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation} ⇄ {self.partner} ({self.kind})"
 
+    def state_on(self, day: date) -> str:
+        """``upcoming``, ``active`` or ``ended`` on ``day``."""
+        if day < self.valid_from:
+            return "upcoming"
+        if self.valid_to is not None and self.valid_to < day:
+            return "ended"
+        return "active"
+
 
 class SpecialistSession(models.Model):
     """A visiting specialist's recurring session at a host organisation ("cardiologist every
@@ -227,6 +235,17 @@ class SpecialistSession(models.Model):
     @property
     def weekday(self) -> int:
         return self.schedule.weekday
+
+    def state_on(self, day: date) -> str:
+        """``cancelled``, ``upcoming``, ``active`` or ``ended`` on ``day``."""
+        schedule = self.schedule
+        if not schedule.active:
+            return "cancelled"
+        if day < schedule.valid_from:
+            return "upcoming"
+        if schedule.valid_to is not None and schedule.valid_to < day:
+            return "ended"
+        return "active"
 
     @property
     def start_time(self) -> time:

@@ -1,9 +1,9 @@
-"""Writes to the provider network: organisations, providers, agreements, ratings."""
+"""Writes to the provider network: organisations, providers, ratings (agreements and
+visiting specialists: ``referrals``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,8 +18,6 @@ from careloop.catalogue.models import (
     Provider,
     ProviderKind,
     ProviderSex,
-    ReferralAgreement,
-    ReferralKind,
     Service,
     Skill,
 )
@@ -296,36 +294,3 @@ def record_provider_rating(*, actor: User | None, provider: Provider, stars: int
             detail={"stars": stars},
         )
     return locked
-
-
-def create_referral_agreement(
-    *,
-    actor: User,
-    organisation: Organisation,
-    partner: Organisation,
-    kind: str,
-    valid_from: date,
-    valid_to: date | None = None,
-    note: str = "",
-) -> ReferralAgreement:
-    require_organisation_manager(actor, organisation)
-    errors: Errors = {}
-    if partner.pk == organisation.pk:
-        _add(errors, "partner", _("An organisation cannot make an agreement with itself."))
-    if kind not in ReferralKind.values:
-        _add(errors, "kind", _("Choose a value from the list."))
-    if valid_to is not None and valid_to < valid_from:
-        _add(errors, "valid_to", _("The end date must not be before the start date."))
-    _raise_if(errors)
-    with transaction.atomic():
-        agreement = ReferralAgreement.objects.create(
-            organisation=organisation, partner=partner, kind=kind,
-            valid_from=valid_from, valid_to=valid_to, note=note.strip()[:200],
-        )  # fmt: skip
-        audit.record(
-            actor=actor,
-            action="careloop.catalogue.agreement_created",
-            obj=agreement,
-            detail={"organisation": organisation.code, "partner": partner.code, "kind": kind},
-        )
-    return agreement

@@ -24,7 +24,6 @@ from careloop.catalogue.models import (
     Service,
     Slot,
     SlotStatus,
-    SpecialistSession,
     WeeklySchedule,
 )
 from careloop.catalogue.permissions import (
@@ -127,40 +126,6 @@ def create_weekly_schedule(
         schedule.services.set(services)
         audit.record(actor=actor, action="careloop.catalogue.schedule_created", obj=schedule)
     return schedule
-
-
-def create_specialist_session(
-    *,
-    actor: User,
-    host: Organisation,
-    provider: Provider,
-    specialty_zh: str,
-    specialty_en: str = "",
-    **schedule: Any,
-) -> SpecialistSession:
-    """A visiting specialist's recurring session at ``host`` ("cardiologist every Wednesday
-    afternoon"): a weekly schedule at the host plus the session record. ``schedule`` takes
-    the arguments of ``create_weekly_schedule`` (mode defaults to clinic). Managed by the
-    host's staff (the visitor may belong to a partner hospital)."""
-    require_organisation_manager(actor, host)
-    schedule.setdefault("mode", DeliveryMode.CLINIC)
-    if not specialty_zh.strip():
-        _raise_if({"specialty_zh": [_("Enter the specialty.")]})
-    with transaction.atomic():
-        weekly = create_weekly_schedule(
-            actor=actor, provider=provider, organisation=host, **schedule
-        )
-        session = SpecialistSession.objects.create(
-            host=host, provider=provider, specialty_zh=specialty_zh.strip(),
-            specialty_en=specialty_en.strip(), schedule=weekly,
-        )  # fmt: skip
-        audit.record(
-            actor=actor,
-            action="careloop.catalogue.specialist_session_created",
-            obj=session,
-            detail={"host": host.code, "provider": provider.public_id},
-        )
-    return session
 
 
 def end_weekly_schedule(*, actor: User, schedule: WeeklySchedule, last_day: date) -> int:
