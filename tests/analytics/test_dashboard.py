@@ -266,6 +266,38 @@ def test_trend_charts_carry_twelve_months_and_the_target(client, cast, loop):
     assert '<script id="dashboard-charts" type="application/json">' in html
 
 
+def test_months_read_as_chinese_readers_expect(client, cast, loop):
+    client.force_login(cast.director)
+    response = client.get(DASHBOARD)
+    html = response.content.decode()
+    assert "东湖社区 · 2026年3月" in html
+    assert re.search(r'<h2 id="kpis-title">指标与目标 <span class="muted">2026年3月</span>', html)
+    assert re.search(r'class="muted month-to-date-note">[^<]*2026年3月11日', html)
+    assert 'name="month" id="id_month" value="2026-03"' in html  # the input keeps YYYY-MM
+    trend = response.context["chart_data"]["figures"]["trend-response_time_median_h"]
+    axis = trend["layout"]["xaxis"]
+    assert axis["ticktext"] == ["2025年5月", "2025年7月", "2025年9月", "2025年11月", "2026年1月",
+                                "2026年3月"]  # fmt: skip
+    assert [value[:7] for value in axis["tickvals"]] == [
+        "2025-05", "2025-07", "2025-09", "2025-11", "2026-01", "2026-03"]  # fmt: skip
+    assert trend["data"][0]["customdata"][-1] == "2026年3月"  # the hover names it the same way
+    assert "2026-03" not in re.sub(r'(href|value)="[^"]*"', "", html.split("<script")[0])
+
+
+def test_months_in_english(client, cast, loop):
+    client.force_login(cast.director)
+    client.cookies["django_language"] = "en"
+    response = client.get(DASHBOARD, {"month": "2026-02"})
+    html = response.content.decode()
+    assert "东湖社区 · February 2026" in html
+    assert re.search(r'<h2 id="kpis-title">Indicators against targets <span class="muted">'
+                     r"February 2026</span>", html)  # fmt: skip
+    axis = response.context["chart_data"]["figures"]["trend-match_success_rate"]["layout"]["xaxis"]
+    # The trend runs to this month whichever month is chosen.
+    assert axis["ticktext"] == ["May 2025", "Jul 2025", "Sep 2025", "Nov 2025", "Jan 2026",
+                                "Mar 2026"]  # fmt: skip
+
+
 # ---- open demands ---------------------------------------------------------------------------
 
 

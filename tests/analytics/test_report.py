@@ -120,7 +120,8 @@ def test_the_analyses_and_findings_are_in_the_report(client, cast, population):
     assert any(row[0] == "basic.vaccination" and row[3] == "预测值" for row in forecast[1:])
     trends = rows(book[report.TRENDS])
     assert len(trends) == 13 and trends[0][0] == "月份"
+    assert [row[0] for row in trends[1:]][-3:] == ["2026年1月", "2026年2月", "2026年3月"]
     about = dict(rows(book[report.ABOUT])[1:])
-    assert about["社区"] == "东湖社区" and about["月份"] == "2026-03"
+    assert about["社区"] == "东湖社区" and about["月份"] == "2026年3月"
     findings = rows(book[report.FINDINGS])
     assert findings[0][:3] == ["服务或团队", "维度", "满意率（%）"]

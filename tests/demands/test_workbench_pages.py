@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from careloop.catalogue import services as catalogue_services
 from careloop.catalogue.models import Booking, Service, Slot
@@ -297,6 +298,15 @@ def test_demand_page_lists_offers_and_schedules_an_offered_time(client, cast, se
     html = client.get(page_url(served)).content.decode()
     assert "The demand is scheduled." in html
     assert shown_actions(html) == {"start", "fail", "withdraw"}
+
+
+def test_schedule_choices_show_times_as_chinese_readers_expect(client, cast, demand, slots):
+    client.force_login(cast.doctor_a)
+    assert post(client, demand, "accept").status_code == 302
+    html = client.get(page_url(demand)).content.decode()
+    start = timezone.localtime(slots[2].start)
+    label = f"{start.year}年{start.month}月{start.day}日 {start:%H:%M} · "
+    assert re.search(rf'value="slot-{slots[2].public_id}"[^>]*>{re.escape(label)}', html)
 
 
 def test_schedule_into_a_free_slot_and_serve(client, cast, demand, slots):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.conftest import restore_migration_data
 
@@ -39,9 +40,19 @@ def browser() -> Iterator:
     os.environ[ASYNC_UNSAFE] = "true"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
+            try:
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+                )
+                yield browser
+                browser.close()
+            finally:
+                # Django keeps one connection per contextvars context, and inside
+                # sync_playwright() the module's tests and fixtures run in a context of their
+                # own: the connection they open is not the one pytest-django closes before
+                # dropping the test database, which then fails with "being accessed by other
+                # users". Close it before leaving that context.
+                connections.close_all()
     finally:
         if previous is None:
             os.environ.pop(ASYNC_UNSAFE, None)

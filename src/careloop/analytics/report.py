@@ -12,8 +12,10 @@ Sheets, each a header row then one row per item (``SHEETS``):
   segments, association rules and forecasts (``charts``);
 - 说明: what the report covers and when it was made.
 
-Numbers are written as numbers (percentages in percent, times in hours or minutes, as the
-unit column says), never as formatted text, so they can be summed and charted in Excel.
+Months are written as people read them ("2026年3月"), times in the locale's format; the file
+name keeps ``YYYY-MM`` so monthly reports sort by name. Numbers are written as numbers
+(percentages in percent, times in hours or minutes, as the unit column says), never as
+formatted text, so they can be summed and charted in Excel.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Count, Q
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -46,7 +48,7 @@ LANGUAGE = "zh-hans"
 
 
 def filename(scope: charts.Scope) -> str:
-    return f"社区健康服务月报-{charts.month_label(scope.month)}.xlsx"
+    return f"社区健康服务月报-{charts.month_key(scope.month)}.xlsx"
 
 
 def monthly_report(user: User, scope: charts.Scope) -> bytes:
@@ -179,10 +181,14 @@ def _about(user: User, scope: charts.Scope, runs: dict[str, Any]) -> charts.Tabl
         [_("Month"), charts.month_label(scope.month)],
         [_("Care team"), scope.team.name if scope.team is not None else _("All teams")],
         [_("Service"), scope.service.name if scope.service is not None else _("All services")],
-        [_("Made at"), timezone.localtime(clock.now()).strftime("%Y-%m-%d %H:%M")],
+        [_("Made at"), formats.date_format(timezone.localtime(clock.now()), "DATETIME_FORMAT")],
         [_("Made by"), str(user)],
     ]
     for kind, run in runs.items():
-        made = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M") if run else "—"
+        made = (
+            formats.date_format(timezone.localtime(run.created_at), "DATETIME_FORMAT")
+            if run
+            else "—"
+        )
         table.rows.append([str(RunKind(kind).label), made])
     return table

@@ -102,7 +102,7 @@ def _filters(params: QueryDict, user: User) -> Filters:
     month = data.get("month") or clock.today().replace(day=1)
     community, team = selectors.scope_for(user, team=data.get("team"))
     scope = charts.Scope(community, team, data.get("service"), month)
-    query = {"month": f"{month:%Y-%m}"}
+    query = {"month": charts.month_key(month)}
     if team is not None:
         query["team"] = team.public_id
     if scope.service is not None:
@@ -139,7 +139,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "scope": scope,
-        "month": charts.month_label(scope.month),
+        "month": charts.month_label(scope.month),  # "2026年3月"
+        "month_value": charts.month_key(scope.month),  # "2026-03", for the month input
         "month_to_date": charts.month_to_date(scope.month),
         "today": clock.today(),
         "tiles": tiles,
@@ -168,7 +169,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "chart_data": {
             "figures": {chart.key: chart.figure for chart in drawn if chart.figure},
             "labels": {"png": _("Download as PNG")},
-            "suffix": charts.month_label(scope.month),
+            "suffix": charts.month_key(scope.month),  # PNG file names
         },
         "plotly_url": plotly_url(),
         **chrome(request, "analytics"),
@@ -259,7 +260,7 @@ def export_csv(request: HttpRequest, chart: str) -> HttpResponse:
     writer.writerow(found.table.headers)
     writer.writerows([_cell(value) for value in row] for row in found.table.rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    filename = f"careloop-{chart}-{charts.month_label(scope.month)}.csv"
+    filename = f"careloop-{chart}-{charts.month_key(scope.month)}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -273,7 +274,7 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("Enter a month as YYYY-MM."))
     data = report.monthly_report(_user(request), scope)
     response = HttpResponse(data, content_type=report.CONTENT_TYPE)
-    month = charts.month_label(scope.month)
+    month = charts.month_key(scope.month)
     ascii_name = f"careloop-report-{month}.xlsx"
     chinese_name = report.filename(scope)
     response["Content-Disposition"] = (

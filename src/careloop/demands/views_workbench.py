@@ -18,7 +18,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -190,10 +190,9 @@ def _offers(demand: Demand) -> QuerySet[DemandOffer]:
 
 
 def _slot_label(slot: Slot) -> str:
-    start = timezone.localtime(slot.start)
+    start = formats.date_format(timezone.localtime(slot.start), "SHORT_DATETIME_FORMAT")
     return (
-        f"{start:%Y-%m-%d %H:%M} · {slot.get_mode_display()} · {slot.provider.name}"
-        f" · {slot.organisation.name_zh}"
+        f"{start} · {slot.get_mode_display()} · {slot.provider.name} · {slot.organisation.name_zh}"
     )
 
 

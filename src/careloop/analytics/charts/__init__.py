@@ -31,7 +31,10 @@ from careloop.analytics.charts.base import (
     is_chinese,
     make_figure,
     month_axis,
+    month_key,
     month_label,
+    month_tick,
+    month_ticks,
     number,
     service_names,
     unit_label,
@@ -86,10 +89,10 @@ __all__ = [
     "deadline_buckets", "deadline_chart", "finding_scope", "finding_summary", "findings_table",
     "forecast_chart", "forecast_charts", "forecast_services", "forecast_table", "is_chinese",
     "item_label", "kpi_table", "last_day", "latest_runs", "make_figure", "month_axis",
-    "month_label", "month_to_date", "number", "open_counts", "open_findings", "previous_value",
-    "quadrant_chart", "rule_rows", "rules_chart", "scoped_demands", "segment_rows",
-    "segments_chart", "service_names", "staffing_hints", "status_label", "tiles",
-    "trend_chart", "trends", "unit_label",
+    "month_key", "month_label", "month_tick", "month_ticks", "month_to_date", "number",
+    "open_counts", "open_findings", "previous_value", "quadrant_chart", "rule_rows",
+    "rules_chart", "scoped_demands", "segment_rows", "segments_chart", "service_names",
+    "staffing_hints", "status_label", "tiles", "trend_chart", "trends", "unit_label",
 ]  # fmt: skip
 
 SIMPLE_CHARTS = ("kpis", "quadrant", "deadlines", "segments", "rules", "forecast", "findings")

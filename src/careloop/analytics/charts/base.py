@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import get_language, pgettext
 
 from careloop.analytics.kpis import AMBER, GREEN, NONE, RED
@@ -70,8 +71,21 @@ def unit_label(unit: str) -> str:
     return {"h": pgettext("unit", "h"), "min": pgettext("unit", "min")}.get(unit, unit)
 
 
-def month_label(month: date) -> str:
+def month_key(month: date) -> str:
+    """The month as ``YYYY-MM``: query strings, file names, the month input and CSV columns
+    (machine-readable and sortable)."""
     return f"{month:%Y-%m}"
+
+
+def month_label(month: date) -> str:
+    """The month as people read it, in the active language: "2026年3月", "March 2026"."""
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
+
+
+def month_tick(month: date) -> str:
+    """A short month for chart axes and hovers: "2026年3月", "Mar 2026"."""
+    # Translators: a Django date format for a month on a chart axis (M: "Mar", n: 3, Y: 2026).
+    return formats.date_format(month, pgettext("month on a chart axis", "M Y"))
 
 
 def is_chinese() -> bool:
@@ -109,3 +123,11 @@ def make_figure(traces: Sequence[Any], **layout: Any) -> dict[str, Any]:
 
 def month_axis(months: Sequence[date]) -> list[str]:
     return [m.isoformat() for m in months]
+
+
+def month_ticks(months: Sequence[date]) -> dict[str, Any]:
+    """A date x-axis labelled every other month (the last one always), in the active
+    language: Plotly's own ``tickformat`` would write English month names."""
+    shown = list(months)[(len(months) - 1) % 2 :: 2]
+    return {"tickmode": "array", "tickvals": month_axis(shown),
+            "ticktext": [month_tick(m) for m in shown]}  # fmt: skip

@@ -42,7 +42,9 @@ from careloop.analytics.charts.base import (
     Table,
     make_figure,
     month_axis,
-    month_label,
+    month_key,
+    month_tick,
+    month_ticks,
     number,
     unit_label,
 )
@@ -265,12 +267,14 @@ def trend_chart(tile: Tile, series: list[tuple[date, float | None]], selected: d
     ongoing = bool(months) and month_to_date(months[-1])
     table = Table([_("Month"), _("Value"), _("Target"), pgettext("dashboard", "Unit")])
     for month, value in series:
-        table.rows.append([month_label(month), value, kpi.target, kpi.unit])
+        table.rows.append([month_key(month), value, kpi.target, kpi.unit])  # CSV: YYYY-MM
+    ticks = [month_tick(month) for month in months]  # hovers name the month as the axis does
     traces = [
         {"type": "scatter", "mode": "lines+markers", "name": kpi.name,
          "x": month_axis(months), "y": [*values[:-1], None] if ongoing else values,
          "connectgaps": False, "line": {"color": BRAND, "width": 3}, "marker": {"size": 7},
-         "hovertemplate": "%{x|%Y-%m}: %{y} " + tile.unit + "<extra></extra>"},
+         "customdata": ticks,
+         "hovertemplate": "%{customdata}: %{y} " + tile.unit + "<extra></extra>"},
     ]  # fmt: skip
     if kpi.target is not None:
         traces.append(
@@ -287,7 +291,8 @@ def trend_chart(tile: Tile, series: list[tuple[date, float | None]], selected: d
              "x": month_axis(tail), "y": values[-len(tail):],
              "line": {"color": BRAND, "width": 2, "dash": "dot"},
              "marker": {"size": 8, "symbol": [*["circle"] * (len(tail) - 1), "circle-open"]},
-             "hovertemplate": "%{x|%Y-%m} (" + so_far + "): %{y} " + tile.unit
+             "customdata": ticks[-len(tail):],
+             "hovertemplate": "%{customdata} (" + so_far + "): %{y} " + tile.unit
              + "<extra></extra>"}
         )  # fmt: skip
     shapes = []
@@ -300,7 +305,7 @@ def trend_chart(tile: Tile, series: list[tuple[date, float | None]], selected: d
         traces,
         shapes=shapes,
         showlegend=True,
-        xaxis={"type": "date", "tickformat": "%Y-%m", "dtick": "M2", "fixedrange": True},
+        xaxis={"type": "date", **month_ticks(months), "fixedrange": True},
         yaxis={"title": {"text": tile.unit}, "rangemode": "tozero", "fixedrange": True},
     )
     return Chart(f"trend-{kpi.code}", kpi.name, figure, table)
