@@ -5,6 +5,7 @@ login). Community "west" has its own director and resident chen."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -24,6 +25,27 @@ ID_WANG = "11010519491231002X"  # female, born 1949-12-31
 ID_LI = "110105201503070013"
 ID_ZHAO = "310104198802140030"
 ID_CHEN = "440305197606060043"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_session_left_behind(django_db_setup, django_db_blocker):
+    """On PostgreSQL, end any other session still connected to this worker's test database
+    before pytest-django drops it (else the drop fails and the database is left behind).
+    A connection opened in another thread or contextvars context is not closed by the test
+    that opened it; what each one last ran is printed, to find it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid), left(query, 200) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for _, query in cursor.fetchall():
+            print(f"\nclosed a session left open; its last query: {query}", file=sys.__stderr__)
+    connection.close()
 
 
 @pytest.fixture(autouse=True)
