@@ -8,6 +8,7 @@ again). Lists filter with plain GET forms that htmx enhances (results swapped in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -58,6 +59,23 @@ def _active_organisations(user: User) -> Any:
 # ---- referral agreements ------------------------------------------------------------------
 
 
+def _mark_rows(
+    user: User,
+    rows: Sequence[ReferralAgreement] | Sequence[SpecialistSession],
+    owner: Callable[[Any], Organisation],
+) -> None:
+    """Give each listed row its state today and whether ``user`` may change it (asked once
+    per owning organisation)."""
+    today = clock.today()
+    managed: dict[int, bool] = {}
+    for row in rows:
+        organisation = owner(row)
+        if organisation.pk not in managed:
+            managed[organisation.pk] = can_manage_organisation(user, organisation)
+        row.can_manage = managed[organisation.pk]  # type: ignore[union-attr]
+        row.state = row.state_on(today)  # type: ignore[union-attr]
+
+
 @page_access(is_staff)
 def agreement_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -66,15 +84,8 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     )
     form = AgreementFilterForm(request.GET, partners=partners)
     filters = form.filters()
-    today = clock.today()
     agreements = list(selectors.agreements_visible_to(user, **filters))
-    managed: dict[int, bool] = {}
-    for agreement in agreements:
-        key = agreement.organisation_id
-        if key not in managed:
-            managed[key] = can_manage_organisation(user, agreement.organisation)
-        agreement.can_manage = managed[key]  # type: ignore[attr-defined]
-        agreement.state = agreement.state_on(today)  # type: ignore[attr-defined]
+    _mark_rows(user, agreements, lambda agreement: agreement.organisation)
     context = {
         "form": form,
         "agreements": agreements,
@@ -205,15 +216,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
     hosts = list(_active_organisations(user).select_related(None).only("code", "name_zh"))
     form = SessionFilterForm(request.GET, hosts=hosts)
     filters = form.filters()
-    today = clock.today()
     sessions = list(selectors.specialist_sessions_visible_to(user, **filters))
-    managed: dict[int, bool] = {}
-    for session in sessions:
-        key = session.host_id
-        if key not in managed:
-            managed[key] = can_manage_organisation(user, session.host)
-        session.can_manage = managed[key]  # type: ignore[attr-defined]
-        session.state = session.state_on(today)  # type: ignore[attr-defined]
+    _mark_rows(user, sessions, lambda session: session.host)
     context = {
         "form": form,
         "sessions": sessions,
